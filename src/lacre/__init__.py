@@ -1,0 +1,3 @@
+"""lacre: a complete, self-hostable Sigstore."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,19 @@
+"""Signing keys and public keys, independent of where the private key lives.
+
+Private keys are named by URI; the backend is chosen by the scheme
+(``file:`` today). Every backend yields a :class:`Signer`.
+"""
+
+from lacre.keys.public import KeyAlgorithm, PublicKey
+from lacre.keys.signer import Signer, SoftwareSigner, generate_signer
+from lacre.keys.uri import load_signer, save_signer
+
+__all__ = [
+    "KeyAlgorithm",
+    "PublicKey",
+    "Signer",
+    "SoftwareSigner",
+    "generate_signer",
+    "load_signer",
+    "save_signer",
+]

@@ -1,0 +1,74 @@
+"""Key URIs: ``file:PATH`` (or a bare path) naming a PEM private key.
+
+A passphrase for an encrypted PEM comes from a callback, so that only the
+edges of the program decide whether it is read from a file, the environment
+or a prompt.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from lacre.errors import ConfigError, InvalidInput
+from lacre.keys.signer import SoftwareSigner
+
+PassphraseSource = Callable[[], bytes | None]
+
+
+def key_path(uri: str) -> Path:
+    """Return the file a ``file:`` key URI (or a bare path) names."""
+    if uri.startswith("file://"):
+        return Path(uri[len("file://") :])
+    if uri.startswith("file:"):
+        return Path(uri[len("file:") :])
+    if ":" in uri.split("/", 1)[0]:
+        scheme = uri.split(":", 1)[0]
+        raise ConfigError("unsupported key URI scheme", expected="file:", found=f"{scheme}:")
+    return Path(uri)
+
+
+def load_signer(uri: str, passphrase: PassphraseSource | None = None) -> SoftwareSigner:
+    """Load the private key named by ``uri`` as a signer."""
+    path = key_path(uri)
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read key {path}: {exc.strerror}") from exc
+    secret = passphrase() if passphrase is not None and b"ENCRYPTED" in pem else None
+    try:
+        key = serialization.load_pem_private_key(pem, password=secret)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise InvalidInput(f"key {path} is not a usable PEM private key: {exc}") from exc
+    if not isinstance(key, ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
+        raise InvalidInput(
+            f"key {path} has an unsupported type",
+            expected="ECDSA or Ed25519",
+            found=type(key).__name__,
+        )
+    return SoftwareSigner(key)
+
+
+def save_signer(signer: SoftwareSigner, path: Path, passphrase: bytes | None = None) -> None:
+    """Write ``signer``'s private key to ``path`` as PKCS#8 PEM, readable by the owner only."""
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    pem = signer.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)

@@ -1,0 +1,183 @@
+"""The read side of a log: checkpoints, tiles, entries and proofs.
+
+Proofs are computed from hash tiles. Every full tile is immutable, so it is
+cached together with its inner nodes; a proof then costs a few dictionary
+look-ups plus the hashing of the tree's ragged right edge.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from lacre.errors import InvalidInput, NotFound, StorageError
+from lacre.tlog.integrate import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, nodes_at_tile_level
+from lacre.tlog.storage.base import LogInfo, LogState, LogStore, entry_key
+from lacre.transparency import merkle
+from lacre.transparency.tiles import encode_entry_bundle
+
+TileTree = list[list[bytes]]
+"""A tile's hashes (row 0) and every complete inner node above them (rows 1..8)."""
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """An inclusion proof of one leaf in a tree of ``size`` leaves."""
+
+    index: int
+    size: int
+    leaf_hash: bytes
+    hashes: list[bytes]
+
+
+def build_tile_tree(hashes: list[bytes]) -> TileTree:
+    """Compute every complete inner node of one tile."""
+    rows = [hashes]
+    while len(rows[-1]) > 1:
+        below = rows[-1]
+        rows.append([merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+    return rows
+
+
+class LogReader:
+    """Reads one log's committed state; safe to share between threads."""
+
+    def __init__(self, store: LogStore, log: LogInfo, *, tile_cache: int = 2048) -> None:
+        """Read ``log`` from ``store``, caching the inner nodes of up to ``tile_cache`` tiles."""
+        self._store, self._log = store, log
+        self._capacity = tile_cache
+        self._trees: OrderedDict[tuple[int, int, int], TileTree] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def log(self) -> LogInfo:
+        """The log this reader reads."""
+        return self._log
+
+    def state(self) -> LogState:
+        """The latest committed state."""
+        state = self._store.state(self._log)
+        if state is None:
+            raise StorageError(f"log {self._log.name} has no checkpoint yet")
+        return state
+
+    def checkpoint(self) -> bytes:
+        """The latest signed checkpoint note."""
+        return self.state().checkpoint
+
+    def tile(self, level: int, index: int, width: int) -> bytes:
+        """The first ``width`` hashes of hash tile (level, index); NotFound if not that wide yet."""
+        nodes = nodes_at_tile_level(self.state().size, level)
+        if index * TILE_WIDTH + width > nodes:
+            raise NotFound(f"tile {level}/{index} with {width} hashes does not exist yet")
+        return self._read_tile(level, index, width)
+
+    def _read_tile(self, level: int, index: int, width: int) -> bytes:
+        data = self._store.tiles(self._log, [(level, index)]).get((level, index), b"")
+        if len(data) < width * HASH_SIZE:
+            raise StorageError(f"stored tile {level}/{index} is shorter than the tree requires")
+        return data[: width * HASH_SIZE]
+
+    def entry_bundle(self, index: int, width: int) -> bytes:
+        """Entry bundle ``index`` holding its first ``width`` entries."""
+        start = index * TILE_WIDTH
+        if start + width > self.state().size:
+            raise NotFound(f"entry bundle {index} with {width} entries does not exist yet")
+        return encode_entry_bundle(self._store.entries(self._log, start, start + width))
+
+    def entry(self, index: int) -> bytes:
+        """The entry at ``index``."""
+        size = self.state().size
+        if not 0 <= index < size:
+            raise NotFound(f"no entry at index {index}: the log has {size} entries")
+        entries = self._store.entries(self._log, index, index + 1)
+        if not entries:
+            raise StorageError(f"entry {index} is missing from storage")
+        return entries[0]
+
+    def index_of(self, leaf_hash: bytes) -> int:
+        """The index of the entry whose leaf hash is ``leaf_hash``."""
+        _check_hash(leaf_hash, "leaf hash")
+        for index, data in self._store.find(self._log, [entry_key(leaf_hash)]):
+            if merkle.leaf_hash(data) == leaf_hash:
+                return index
+        raise NotFound(f"no entry with leaf hash {leaf_hash.hex()}")
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
+        """Proof that entry ``index`` is in the tree of ``size`` (default: latest)."""
+        tree_size = self._tree_size(size)
+        if not 0 <= index < tree_size:
+            raise InvalidInput(
+                "inclusion proof index out of range",
+                expected=f"0 <= index < {tree_size}",
+                found=index,
+            )
+        hashes = merkle.inclusion_proof(index, tree_size, self._node_reader(tree_size))
+        leaf = self._node_reader(tree_size)(0, index)
+        return InclusionProof(index, tree_size, leaf, hashes)
+
+    def inclusion_proof_by_hash(self, leaf_hash: bytes, size: int | None = None) -> InclusionProof:
+        """Proof of inclusion for the entry with ``leaf_hash``."""
+        return self.inclusion_proof(self.index_of(leaf_hash), size)
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
+        """Proof that the tree of ``size1`` is a prefix of the tree of ``size2``."""
+        tree_size = self._tree_size(size2)
+        if not 0 <= size1 <= tree_size:
+            raise InvalidInput(
+                "consistency proof sizes out of order",
+                expected=f"0 <= size1 <= {tree_size}",
+                found=size1,
+            )
+        return merkle.consistency_proof(size1, tree_size, self._node_reader(tree_size))
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root hash of the tree of ``size`` (default: latest)."""
+        tree_size = self._tree_size(size)
+        if tree_size == 0:
+            return merkle.EMPTY_ROOT
+        return merkle.subtree_hash(0, tree_size, self._node_reader(tree_size))
+
+    def _tree_size(self, size: int | None) -> int:
+        latest = self.state().size
+        if size is None:
+            return latest
+        if not 0 <= size <= latest:
+            raise InvalidInput(
+                "tree size out of range", expected=f"0 <= size <= {latest}", found=size
+            )
+        return size
+
+    def _node_reader(self, size: int) -> merkle.NodeReader:
+        def read(level: int, index: int) -> bytes:
+            tile_level, height = divmod(level, TILE_HEIGHT)
+            first = index << height
+            tree = self._tile_tree(tile_level, first // TILE_WIDTH, size)
+            return tree[height][(first % TILE_WIDTH) >> height]
+
+        return read
+
+    def _tile_tree(self, level: int, index: int, size: int) -> TileTree:
+        width = min(TILE_WIDTH, nodes_at_tile_level(size, level) - index * TILE_WIDTH)
+        key = (level, index, width)
+        with self._lock:
+            tree = self._trees.get(key)
+            if tree is not None:
+                self._trees.move_to_end(key)
+                return tree
+        tree = build_tile_tree(_split(self._read_tile(level, index, width)))
+        with self._lock:
+            self._trees[key] = tree
+            if len(self._trees) > self._capacity:
+                self._trees.popitem(last=False)
+        return tree
+
+
+def _split(data: bytes) -> list[bytes]:
+    return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+
+
+def _check_hash(value: bytes, what: str) -> None:
+    if len(value) != HASH_SIZE:
+        raise InvalidInput(f"{what} has the wrong length", expected=HASH_SIZE, found=len(value))
