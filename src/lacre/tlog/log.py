@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from concurrent.futures import Future
 
 from lacre.errors import ConfigError
 from lacre.keys import Signer
@@ -47,13 +48,13 @@ class TransparencyLog:
         _ensure_initial_checkpoint(store, log, NoteSigner(origin, signer))
         return cls(store, log, signer, options or LogOptions())
 
-    def submit(self, entries: Sequence[bytes]) -> asyncio.Future[Integrated]:
-        """Queue entries for integration from an event loop."""
-        return asyncio.wrap_future(self._appender.submit(entries))
+    def submit(self, entries: Sequence[bytes]) -> Future[Integrated]:
+        """Queue entries for integration; the future resolves once they are durable."""
+        return self._appender.submit(entries)
 
     async def append_async(self, entry: bytes) -> tuple[int, Integrated]:
-        """Append one entry; return its index and the integration that covers it."""
-        result = await self.submit([entry])
+        """Append one entry from an event loop; return its index and its integration."""
+        result = await asyncio.wrap_future(self._appender.submit([entry]))
         return result.indices[0], result
 
     def append(self, entry: bytes) -> int:

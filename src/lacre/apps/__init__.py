@@ -1,0 +1,1 @@
+"""Thin ASGI applications: parse, call one service, serialize, map errors to HTTP."""

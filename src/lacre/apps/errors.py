@@ -1,0 +1,51 @@
+"""Mapping of lacre errors to HTTP responses: JSON ``{code, message}``, never a bare 500."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from lacre.errors import Error, InvalidInput, NotFound, PushbackError
+
+_STATUS: list[tuple[type[Error], int]] = [
+    (NotFound, 404),
+    (InvalidInput, 400),
+    (PushbackError, 503),
+]
+
+
+def status_of(error: Error) -> int:
+    """The HTTP status for ``error``: 4xx for the caller's faults, 503 for overload, else 500."""
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    """A JSON error body in the shape Sigstore services use."""
+    return JSONResponse({"code": status, "message": message}, status_code=status)
+
+
+async def _lacre_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Error)
+    status = status_of(exc)
+    response = error_response(status, exc.message if status == 500 else str(exc))
+    if isinstance(exc, PushbackError):
+        response.headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
+    return response
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+    )
+    return error_response(400, f"invalid request: {problems}")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make ``app`` answer every lacre error and validation failure as JSON."""
+    app.add_exception_handler(Error, _lacre_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)

@@ -1,0 +1,1 @@
+"""The C2SP tlog-tiles read API of a log."""

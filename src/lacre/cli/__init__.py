@@ -1,0 +1,1 @@
+"""The ``lacre`` command line: one module per command group."""

@@ -1,0 +1,1 @@
+"""Sigstore JSON documents: trusted roots (and, later, bundles and signing configs)."""

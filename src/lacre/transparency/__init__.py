@@ -1,0 +1,1 @@
+"""Transparency-log formats and algorithms: signed notes, checkpoints, tiles and Merkle proofs."""
