@@ -26,7 +26,17 @@ ENTRIES = [f"entry number {i}".encode() for i in range(700)]
 class Server:
     def __init__(self, data_dir: Path, *extra: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lacre", "server", "--data-dir", str(data_dir), "--port", "0", *extra],
+            [
+                sys.executable,
+                "-m",
+                "lacre",
+                "server",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                "0",
+                *extra,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -35,7 +45,8 @@ class Server:
         line = self.process.stdout.readline()
         if "ready at" not in line:
             self.stop()
-            raise AssertionError(f"server did not start: {line}{self.process.stderr.read() if self.process.stderr else ''}")
+            errors = self.process.stderr.read() if self.process.stderr else ""
+            raise AssertionError(f"server did not start: {line}{errors}")
         self.url = line.split()[-1]
         self.http = httpx.Client(base_url=self.url, timeout=10)
 
@@ -67,7 +78,9 @@ def _checkpoint(server: Server, data_dir: Path) -> Checkpoint:
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
     _, key = _trusted_log_key(data_dir)
-    return open_checkpoint(response.content, [KeyNoteVerifier("127.0.0.1", key)], origin="127.0.0.1")
+    return open_checkpoint(
+        response.content, [KeyNoteVerifier("127.0.0.1", key)], origin="127.0.0.1"
+    )
 
 
 def _append_out_of_process(data_dir: Path) -> None:
@@ -101,7 +114,10 @@ def test_tiles_and_entry_bundles_match_the_entries(server: Server, data_dir: Pat
     assert decode_tile(partial.content, 188) == leaves[512:]
     assert "immutable" not in partial.headers["cache-control"]
     level1 = server.http.get("/api/v2/tile/1/000.p/2")
-    assert decode_tile(level1.content, 2) == [merkle.root_of(leaves[:256]), merkle.root_of(leaves[256:512])]
+    assert decode_tile(level1.content, 2) == [
+        merkle.root_of(leaves[:256]),
+        merkle.root_of(leaves[256:512]),
+    ]
     bundle = server.http.get("/tile/entries/001")
     assert decode_entry_bundle(bundle.content, 256) == ENTRIES[256:512]
     older = server.http.get("/tile/entries/002.p/10")
@@ -110,7 +126,13 @@ def test_tiles_and_entry_bundles_match_the_entries(server: Server, data_dir: Pat
 
 @pytest.mark.parametrize(
     "path",
-    ["/tile/0/003", "/tile/0/002.p/189", "/tile/2/000.p/1", "/tile/entries/003", "/tile/entries/002"],
+    [
+        "/tile/0/003",
+        "/tile/0/002.p/189",
+        "/tile/2/000.p/1",
+        "/tile/entries/003",
+        "/tile/entries/002",
+    ],
 )
 def test_tiles_beyond_the_tree_are_not_found(server: Server, data_dir: Path, path: str) -> None:
     _append_out_of_process(data_dir)

@@ -22,6 +22,7 @@ HASH_SIZE = 32
 MAX_ENTRY_BYTES = 65535
 MAX_TILE_LEVEL = 63
 MAX_TILE_INDEX = (1 << 63) - 1
+_MAX_GROUPS = len(str(MAX_TILE_INDEX)) // 3 + 1
 _GROUP = re.compile(r"[0-9]{3}")
 _SMALL_DECIMAL = re.compile(r"0|[1-9][0-9]{0,2}")
 
@@ -43,6 +44,10 @@ def encode_tile_index(n: int) -> str:
 def decode_tile_index(text: str) -> int:
     """Decode a tile index path such as ``"x001/x234/067"``, accepting only canonical forms."""
     groups = text.split("/")
+    if len(groups) > _MAX_GROUPS:
+        raise InvalidInput(
+            "tile index has too many groups", expected=f"<= {_MAX_GROUPS}", found=len(groups)
+        )
     value = 0
     for position, group in enumerate(groups):
         last = position == len(groups) - 1

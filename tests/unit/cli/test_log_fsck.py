@@ -60,7 +60,10 @@ def test_a_missing_entry_is_found(data_dir: Path) -> None:
 
 def test_a_forged_checkpoint_is_found(data_dir: Path) -> None:
     forged = TransparencyLog.open(
-        SqliteStore(data_dir / "other.db"), name="main", origin="log.example", signer=generate_signer()
+        SqliteStore(data_dir / "other.db"),
+        name="main",
+        origin="log.example",
+        signer=generate_signer(),
     )
     note = forged.reader.checkpoint()
     forged.close()

@@ -63,6 +63,8 @@ def test_bad_key_uris_are_refused(tmp_path: Path) -> None:
         load_signer("awskms:///alias/x")
     with pytest.raises(ConfigError, match="cannot read key"):
         load_signer(f"file:{tmp_path / 'missing.pem'}")
-    (tmp_path / "junk.pem").write_bytes(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    (tmp_path / "junk.pem").write_bytes(
+        b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+    )
     with pytest.raises(InvalidInput, match="not a usable PEM private key"):
         load_signer(str(tmp_path / "junk.pem"))

@@ -9,7 +9,9 @@ START = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 def _log(start: dt.datetime = START) -> TransparencyLogKey:
     key = generate_signer(KeyAlgorithm.ED25519).public_key
-    return TransparencyLogKey(base_url="https://log.example", key=key, log_id=b"\x01" * 32, valid_from=start)
+    return TransparencyLogKey(
+        base_url="https://log.example", key=key, log_id=b"\x01" * 32, valid_from=start
+    )
 
 
 def test_document_names_the_log_with_sigstore_field_names() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 
@@ -105,7 +106,7 @@ def test_many_sizes_and_random_splits() -> None:
     for total in [*range(0, 70), 255, 256, 257, 511, 512, 513, 1000, 1025]:
         cuts = sorted(rng.sample(range(1, total), min(4, total - 1))) if total > 1 else []
         bounds = [0, *cuts, total]
-        run_batches([b - a for a, b in zip(bounds, bounds[1:], strict=False)])
+        run_batches([b - a for a, b in itertools.pairwise(bounds)])
 
 
 def test_one_by_one_equals_single_batch() -> None:
@@ -141,9 +142,7 @@ def test_partial_tiles_are_never_hashed_into_the_level_above(size: int) -> None:
     assert {key for key in result.tiles if key[0] == 1} == ({(1, 0)} if full else set())
     if full:
         level1 = decode_tile(result.tiles[(1, 0)], full)
-        assert level1 == [
-            merkle.root_of(leaves(n * TILE_WIDTH, TILE_WIDTH)) for n in range(full)
-        ]
+        assert level1 == [merkle.root_of(leaves(n * TILE_WIDTH, TILE_WIDTH)) for n in range(full)]
     if size % TILE_WIDTH:
         assert len(result.tiles[(0, full)]) == HASH_SIZE * partial_width(0, size)
         assert result.edge.partial[0] == leaves(full * TILE_WIDTH, size % TILE_WIDTH)

@@ -121,16 +121,25 @@ def test_consistency_vector(path: Path) -> None:
         merkle.verify_consistency(*args)
 
 
-HAPPY_INCLUSION = [path for path in INCLUSION if not _load(path)["wantErr"]]
-HAPPY_CONSISTENCY = [path for path in CONSISTENCY if not _load(path)["wantErr"]]
+HAPPY_INCLUSION = [
+    path
+    for path in INCLUSION
+    if not _load(path)["wantErr"]
+    and _reference_prefix(_load(path)["treeSize"], _b64(_load(path)["root"])) is not None
+]
+HAPPY_CONSISTENCY = [
+    path
+    for path in CONSISTENCY
+    if not _load(path)["wantErr"]
+    and _reference_prefix(_load(path)["size2"], _b64(_load(path)["root2"])) is not None
+]
 
 
 @pytest.mark.parametrize("path", HAPPY_INCLUSION, ids=_ids(HAPPY_INCLUSION))
 def test_inclusion_vector_is_regenerated(path: Path) -> None:
     case = _load(path)
     leaves = _reference_prefix(case["treeSize"], _b64(case["root"]))
-    if leaves is None:
-        pytest.skip("vector tree is not a prefix of the reference tree")
+    assert leaves is not None
     assert leaves[case["leafIdx"]] == _b64(case["leafHash"])
     generated = merkle.inclusion_proof(case["leafIdx"], case["treeSize"], ListReader(leaves))
     assert generated == _proof(case["proof"])
@@ -140,8 +149,7 @@ def test_inclusion_vector_is_regenerated(path: Path) -> None:
 def test_consistency_vector_is_regenerated(path: Path) -> None:
     case = _load(path)
     leaves = _reference_prefix(case["size2"], _b64(case["root2"]))
-    if leaves is None:
-        pytest.skip("vector tree is not a prefix of the reference tree")
+    assert leaves is not None
     assert merkle.root_of(leaves[: case["size1"]]) == _b64(case["root1"])
     generated = merkle.consistency_proof(case["size1"], case["size2"], ListReader(leaves))
     assert generated == _proof(case["proof"])

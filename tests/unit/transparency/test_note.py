@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lacre.errors import InvalidInput, VerificationError
-from lacre.keys import KeyAlgorithm, SoftwareSigner, generate_signer
+from lacre.keys import KeyAlgorithm, PublicKey, SoftwareSigner, generate_signer
 from lacre.transparency.note import (
     MAX_NOTE_BYTES,
     KeyNoteVerifier,
@@ -272,19 +272,15 @@ def test_vkey_round_trip_property(seed: bytes) -> None:
     assert verifier.key_id == signer.key_id
 
 
+def ed25519_from_seed(byte: int) -> PublicKey:
+    return SoftwareSigner(Ed25519PrivateKey.from_private_bytes(bytes([byte]) * 32)).public_key
+
+
 def test_vkey_with_plus_in_base64() -> None:
-    seed = next(
-        bytes([i]) * 32
-        for i in range(256)
-        if "+"
-        in format_vkey(
-            "w", SoftwareSigner(Ed25519PrivateKey.from_private_bytes(bytes([i]) * 32)).public_key
-        )
-    )
-    key = SoftwareSigner(Ed25519PrivateKey.from_private_bytes(seed)).public_key
-    vkey = format_vkey("w", key)
-    assert vkey.count("+") > 2
-    assert parse_vkey(vkey).key == key
+    vkeys = (format_vkey("w", ed25519_from_seed(i)) for i in range(256))
+    vkey = next(v for v in vkeys if v.count("+") > 2)
+    verifier = parse_vkey(vkey)
+    assert format_vkey("w", verifier.key) == vkey
 
 
 def test_vkey_accepts_uppercase_hint() -> None:

@@ -59,6 +59,7 @@ def test_tile_index_vectors(n: int, text: str) -> None:
         "\u0661\u0662\u0663",
         "X001/005",
         "x009/x223/x372/x036/x854/x775/808",
+        "x001/" * 7 + "000",
     ],
 )
 def test_bad_tile_indexes(text: str) -> None:
