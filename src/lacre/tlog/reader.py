@@ -113,8 +113,9 @@ class LogReader:
                 expected=f"0 <= index < {tree_size}",
                 found=index,
             )
-        hashes = merkle.inclusion_proof(index, tree_size, self._node_reader(tree_size))
-        leaf = self._node_reader(tree_size)(0, index)
+        read = self._node_reader(tree_size)
+        hashes = merkle.inclusion_proof(index, tree_size, read)
+        leaf = read(0, index)
         return InclusionProof(index, tree_size, leaf, hashes)
 
     def inclusion_proof_by_hash(self, leaf_hash: bytes, size: int | None = None) -> InclusionProof:
@@ -150,10 +151,15 @@ class LogReader:
         return size
 
     def _node_reader(self, size: int) -> merkle.NodeReader:
+        trees: dict[tuple[int, int], TileTree] = {}
+
         def read(level: int, index: int) -> bytes:
             tile_level, height = divmod(level, TILE_HEIGHT)
             first = index << height
-            tree = self._tile_tree(tile_level, first // TILE_WIDTH, size)
+            key = (tile_level, first // TILE_WIDTH)
+            tree = trees.get(key)
+            if tree is None:
+                tree = trees[key] = self._tile_tree(tile_level, key[1], size)
             return tree[height][(first % TILE_WIDTH) >> height]
 
         return read
