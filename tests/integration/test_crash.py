@@ -103,15 +103,12 @@ class History:
     def absorb(self, run: Appender) -> None:
         """Record the complete lines a killed appender printed."""
         acks = 0
-        known = set(self.index_of)
-        hits = 0
         for line in run.lines:
             if not line.endswith(b"\n"):
                 continue  # cut short by the kill
             kind, _, rest = line.decode("ascii").strip().partition(" ")
             if kind == "ACK":
                 index_text, digest = rest.split(" ")
-                hits += digest in known
                 index = int(index_text)
                 assert self.acked.setdefault(index, digest) == digest, (
                     f"index {index} acknowledged for two entries"
@@ -125,7 +122,6 @@ class History:
             else:
                 pytest.fail(f"unexpected output line {line!r} from {run.describe()}")
         assert acks > 0, f"no acknowledgement parsed from {run.describe()}"
-        print("RUN", run.seed, "acks", acks, "replay hits", hits, flush=True)
 
     def check(self, store: LogStore) -> None:
         """Check the stored log against everything acknowledged and reported so far."""

@@ -129,6 +129,7 @@ class Appender:
         return batch
 
     def _integrate(self, batch: list[_Submission]) -> None:
+        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
         try:
             outcome = self._commit([entry for item in batch for entry in item.entries])
         except BaseException as exc:

@@ -15,7 +15,7 @@ from lacre.errors import InvalidInput, NotFound, StorageError
 from lacre.tlog.integrate import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, nodes_at_tile_level
 from lacre.tlog.storage.base import LogInfo, LogState, LogStore, entry_key
 from lacre.transparency import merkle
-from lacre.transparency.tiles import encode_entry_bundle
+from lacre.transparency.tiles import TileRef, encode_entry_bundle
 
 TileTree = list[list[bytes]]
 """A tile's hashes (row 0) and every complete inner node above them (rows 1..8)."""
@@ -68,6 +68,7 @@ class LogReader:
 
     def tile(self, level: int, index: int, width: int) -> bytes:
         """The first ``width`` hashes of hash tile (level, index); NotFound if not that wide yet."""
+        TileRef(level, index, width)
         nodes = nodes_at_tile_level(self.state().size, level)
         if index * TILE_WIDTH + width > nodes:
             raise NotFound(f"tile {level}/{index} with {width} hashes does not exist yet")
@@ -81,6 +82,7 @@ class LogReader:
 
     def entry_bundle(self, index: int, width: int) -> bytes:
         """Entry bundle ``index`` holding its first ``width`` entries."""
+        TileRef.entries(index, width)
         start = index * TILE_WIDTH
         if start + width > self.state().size:
             raise NotFound(f"entry bundle {index} with {width} entries does not exist yet")

@@ -481,3 +481,49 @@ def test_a_failing_write_fails_its_callers_and_stores_nothing(
     merkle.verify_inclusion(
         merkle.leaf_hash(b"lost-2"), 301, 304, proof.hashes, verified(log, signer).root_hash
     )
+
+
+# --- abandoned callers ---------------------------------------------------------------------------
+
+
+def test_a_cancelled_submission_is_dropped_and_the_log_keeps_working(
+    store: ControlledStore, open_log: OpenLog, signer: SoftwareSigner
+) -> None:
+    log = open_log(options=LogOptions(max_batch=100, max_delay_s=0))
+    store.hold()
+    first = log.submit([b"first"])
+    assert store.entered.wait(WAIT_S)
+    cancelled = log.submit([b"cancelled"])
+    kept = log.submit([b"kept"])
+    assert cancelled.cancel()
+    store.release()
+    assert wait_all([first, kept])[1].indices == [1]
+    assert cancelled.cancelled()
+    assert log.submit([b"later"]).result(timeout=WAIT_S).indices == [2]
+    check_whole_log(log, signer, [b"first", b"kept", b"later"])
+
+
+def test_an_abandoned_async_append_does_not_wedge_the_log(
+    store: ControlledStore, open_log: OpenLog, signer: SoftwareSigner
+) -> None:
+    """A caller that stops waiting (a timeout, a client gone) must not stop the integrator."""
+    log = open_log(options=LogOptions(max_batch=100, max_delay_s=0))
+
+    async def abandon(entry_data: bytes, *, once_integrating: bool) -> None:
+        task = asyncio.ensure_future(log.append_async(entry_data))
+        if once_integrating:
+            assert await asyncio.to_thread(store.entered.wait, WAIT_S)
+        else:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    store.hold()
+    # abandoned while its batch is being integrated: it is integrated all the same
+    asyncio.run(abandon(b"being integrated", once_integrating=True))
+    # abandoned while still queued: it is dropped
+    asyncio.run(abandon(b"still queued", once_integrating=False))
+    store.release()
+    assert log.submit([b"after"]).result(timeout=WAIT_S).indices == [1]
+    check_whole_log(log, signer, [b"being integrated", b"after"])

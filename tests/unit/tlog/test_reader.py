@@ -265,3 +265,19 @@ def test_a_tree_three_tile_levels_high(tmp_path: Path) -> None:
     finally:
         log.close()
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("level", "index", "width"), [(0, 0, 0), (0, 0, 300), (0, -1, 256), (0, 0, -5), (64, 0, 1)]
+)
+def test_tile_arguments_out_of_range_are_invalid_input(
+    level: int, index: int, width: int, tmp_path: Path
+) -> None:
+    store = SqliteStore(tmp_path / "args.db")
+    log = TransparencyLog.open(store, name="t", origin="o.example", signer=generate_signer())
+    log.append_many([b"x%d" % i for i in range(600)])
+    with pytest.raises(InvalidInput):
+        log.reader.tile(level, index, width)
+    with pytest.raises(InvalidInput):
+        log.reader.entry_bundle(index if level == 0 else -1, width if level == 0 else 0)
+    log.close()
