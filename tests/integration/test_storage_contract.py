@@ -7,16 +7,17 @@ PostgreSQL (a fresh database from the ``postgres_dsn`` fixture).
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from lacre.errors import ConfigError
+from lacre.errors import ConfigError, InvalidInput, NotFound
 from lacre.keys import KeyAlgorithm, SoftwareSigner, generate_signer
-from lacre.tlog import LogOptions, TransparencyLog
-from lacre.tlog.storage.base import LogInfo, LogState, LogStore, entry_key
+from lacre.tlog import LogOptions, SearchIndex, TransparencyLog
+from lacre.tlog.storage.base import LogInfo, LogState, LogStore, entry_key, search_key
 from lacre.tlog.storage.postgres import PostgresStore
 from lacre.tlog.storage.sqlite import SqliteStore
 from lacre.transparency import merkle
@@ -383,3 +384,53 @@ def test_two_log_instances_append_concurrently(connect: Connect) -> None:
     finally:
         for log in logs:
             log.close()
+
+
+def test_entries_record_their_integration_time(store: LogStore) -> None:
+    log = TransparencyLog.open(store, name="timed", origin=ORIGIN, signer=generate_signer())
+    before = int(time.time())
+    log.append_many([b"first", b"second"])
+    after = int(time.time())
+    for index in (0, 1):
+        assert before <= log.reader.entry_time(index) <= after
+    with pytest.raises(NotFound):
+        log.reader.entry_time(2)
+    log.close()
+
+
+def _terms(entry: bytes) -> list[str]:
+    text = entry.decode()
+    if text.startswith("bad"):
+        raise InvalidInput("not a tagged entry")
+    return text.split()
+
+
+def test_search_index_finds_every_entry_with_a_term_and_nothing_else(store: LogStore) -> None:
+    log = TransparencyLog.open(store, name="searched", origin=ORIGIN, signer=generate_signer())
+    entries = [f"n{n} mod3-{n % 3} mod5-{n % 5}".encode() for n in range(300)] + [b"bad entry"]
+    log.append_many(entries)
+    index = SearchIndex(store, log.info, _terms, batch=64)
+    assert index.search(["mod3-1"]) == [n for n in range(300) if n % 3 == 1]
+    assert index.search(["mod3-1", "mod5-2"]) == [n for n in range(300) if n % 3 == 1 or n % 5 == 2]
+    both = index.search(["mod3-1", "mod5-2"], match_all=True)
+    assert both == [n for n in range(300) if n % 3 == 1 and n % 5 == 2]
+    assert index.search(["absent"]) == [] and index.search([]) == []
+    assert store.index_progress(log.info) == 301
+    log.append_many([b"n300 mod3-0 late"])
+    assert index.search(["late"]) == [301]
+    log.close()
+
+
+def test_search_index_is_idempotent_across_indexers(connect: Connect) -> None:
+    first, second = connect(), connect()
+    log = TransparencyLog.open(first, name="shared", origin=ORIGIN, signer=generate_signer())
+    log.append_many([f"e{n} common".encode() for n in range(100)])
+    indexers = [
+        SearchIndex(first, log.info, _terms, batch=7),
+        SearchIndex(second, log.info, _terms, batch=13),
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(lambda ix: ix.catch_up(), indexers)) == [100, 100]
+    assert indexers[1].search(["common"]) == list(range(100))
+    assert first.lookup(log.info, [search_key("e5")]) == [5]
+    log.close()

@@ -8,5 +8,13 @@ from lacre.tlog.appender import Integrated
 from lacre.tlog.log import TransparencyLog
 from lacre.tlog.options import LogOptions
 from lacre.tlog.reader import InclusionProof, LogReader
+from lacre.tlog.search import SearchIndex
 
-__all__ = ["InclusionProof", "Integrated", "LogOptions", "LogReader", "TransparencyLog"]
+__all__ = [
+    "InclusionProof",
+    "Integrated",
+    "LogOptions",
+    "LogReader",
+    "SearchIndex",
+    "TransparencyLog",
+]

@@ -155,7 +155,11 @@ class Appender:
             edge = self._edge_for(txn, state)
             result = integrate(edge, [hashes[i] for i in fresh])
             checkpoint = self._sign(result.edge.size, result.root)
-            txn.insert_entries(state.size, [(entry_key(hashes[i]), entries[i]) for i in fresh])
+            txn.insert_entries(
+                state.size,
+                [(entry_key(hashes[i]), entries[i]) for i in fresh],
+                time=int(time.time()),
+            )
             txn.put_tiles(result.tiles)
             txn.put_state(
                 LogState(result.edge.size, b"".join(result.edge.frontier.hashes), checkpoint)

@@ -98,6 +98,13 @@ class LogReader:
             raise StorageError(f"entry {index} is missing from storage")
         return entries[0]
 
+    def entry_time(self, index: int) -> int:
+        """The time (Unix seconds) entry ``index`` was integrated."""
+        time = self._store.entry_time(self._log, index)
+        if time is None:
+            raise NotFound(f"no entry at index {index}")
+        return time
+
     def index_of(self, leaf_hash: bytes) -> int:
         """The index of the entry whose leaf hash is ``leaf_hash``."""
         _check_hash(leaf_hash, "leaf hash")

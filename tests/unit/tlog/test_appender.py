@@ -48,8 +48,8 @@ class ControlledTransaction:
         self._step("find")
         return self._inner.find(keys)
 
-    def insert_entries(self, start: int, rows: Sequence[tuple[int, bytes]]) -> None:
-        self._inner.insert_entries(start, rows)
+    def insert_entries(self, start: int, rows: Sequence[tuple[int, bytes]], time: int = 0) -> None:
+        self._inner.insert_entries(start, rows, time)
         self._step("insert_entries")
 
     def put_tiles(self, tiles: Mapping[tuple[int, int], bytes]) -> None:
@@ -111,6 +111,18 @@ class ControlledStore:
 
     def find(self, log: LogInfo, keys: Sequence[int]) -> list[tuple[int, bytes]]:
         return self.inner.find(log, keys)
+
+    def entry_time(self, log: LogInfo, index: int) -> int | None:
+        return self.inner.entry_time(log, index)
+
+    def index_progress(self, log: LogInfo) -> int:
+        return self.inner.index_progress(log)
+
+    def add_to_index(self, log: LogInfo, rows: Sequence[tuple[int, int]], progress: int) -> None:
+        self.inner.add_to_index(log, rows, progress)
+
+    def lookup(self, log: LogInfo, keys: Sequence[int]) -> list[int]:
+        return self.inner.lookup(log, keys)
 
     def close(self) -> None:
         self.inner.close()

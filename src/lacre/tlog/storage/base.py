@@ -11,6 +11,7 @@ lookup by leaf hash.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ HASH_SIZE = 32
 def entry_key(leaf_hash: bytes) -> int:
     """The 64-bit lookup key of an entry: its leaf hash prefix as a signed integer."""
     return int.from_bytes(leaf_hash[:8], "big", signed=True)
+
+
+def search_key(term: str) -> int:
+    """The 64-bit search-index key of a search term (a SHA-256 prefix, signed)."""
+    return int.from_bytes(hashlib.sha256(term.encode()).digest()[:8], "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,11 @@ class WriteTransaction(Protocol):
         """(index, entry) of stored entries whose ``entry_key`` is among ``keys``."""
         ...
 
-    def insert_entries(self, start: int, rows: Sequence[tuple[int, bytes]]) -> None:
-        """Store ``(entry_key, entry)`` rows at consecutive indices from ``start``."""
+    def insert_entries(self, start: int, rows: Sequence[tuple[int, bytes]], time: int = 0) -> None:
+        """Store ``(entry_key, entry)`` rows at consecutive indices from ``start``.
+
+        ``time`` is the integration time (Unix seconds) recorded with each entry.
+        """
         ...
 
     def put_tiles(self, tiles: Mapping[tuple[int, int], bytes]) -> None:
@@ -112,6 +121,22 @@ class LogStore(Protocol):
 
     def find(self, log: LogInfo, keys: Sequence[int]) -> list[tuple[int, bytes]]:
         """(index, entry) of committed entries whose ``entry_key`` is among ``keys``."""
+        ...
+
+    def entry_time(self, log: LogInfo, index: int) -> int | None:
+        """The integration time recorded with entry ``index`` (None if there is no entry)."""
+        ...
+
+    def index_progress(self, log: LogInfo) -> int:
+        """How many entries of ``log`` the search index covers."""
+        ...
+
+    def add_to_index(self, log: LogInfo, rows: Sequence[tuple[int, int]], progress: int) -> None:
+        """Record ``(search_key, index)`` rows and raise the index's progress to ``progress``."""
+        ...
+
+    def lookup(self, log: LogInfo, keys: Sequence[int]) -> list[int]:
+        """Indices of entries recorded in the search index under any of ``keys``."""
         ...
 
     def close(self) -> None:

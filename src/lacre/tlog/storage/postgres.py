@@ -33,6 +33,14 @@ _SCHEMA = [
         size BIGINT NOT NULL,
         frontier BYTEA NOT NULL,
         checkpoint BYTEA NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS search_progress (
+        log INTEGER PRIMARY KEY REFERENCES logs(id),
+        size BIGINT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS search_index (
+        log INTEGER NOT NULL,
+        key BIGINT NOT NULL,
+        idx BIGINT NOT NULL,
+        PRIMARY KEY (log, key, idx))""",
     """CREATE TABLE IF NOT EXISTS tiles (
         log INTEGER NOT NULL,
         level SMALLINT NOT NULL,
@@ -66,16 +74,16 @@ class PostgresTransaction:
         """(index, entry) of stored entries with these keys."""
         return _find(self._conn, self._log, keys)
 
-    def insert_entries(self, start: int, rows: Sequence[tuple[int, bytes]]) -> None:
+    def insert_entries(self, start: int, rows: Sequence[tuple[int, bytes]], time: int = 0) -> None:
         """Store entries at consecutive indices from ``start`` with binary COPY."""
         table = _entries_table(self._log.log_id)
         with (
             self._conn.cursor() as cur,
-            cur.copy(f"COPY {table} (idx, key, data) FROM STDIN (FORMAT BINARY)") as copy,
+            cur.copy(f"COPY {table} (idx, key, time, data) FROM STDIN (FORMAT BINARY)") as copy,
         ):
-            copy.set_types(["int8", "int8", "bytea"])
+            copy.set_types(["int8", "int8", "int8", "bytea"])
             for offset, (key, data) in enumerate(rows):
-                copy.write_row((start + offset, key, data))
+                copy.write_row((start + offset, key, time, data))
 
     def put_tiles(self, tiles: Mapping[tuple[int, int], bytes]) -> None:
         """Create or replace hash tiles."""
@@ -141,7 +149,7 @@ class PostgresStore:
             table = _entries_table(log.log_id)
             conn.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} (idx BIGINT PRIMARY KEY, "
-                "key BIGINT NOT NULL, data BYTEA NOT NULL)"
+                "key BIGINT NOT NULL, time BIGINT NOT NULL, data BYTEA NOT NULL)"
             )
             conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_key ON {table} (key)")
         return log
@@ -187,6 +195,49 @@ class PostgresStore:
         """(index, entry) of committed entries with these keys."""
         with self._pool.connection() as conn:
             return _find(conn, log, keys)
+
+    def entry_time(self, log: LogInfo, index: int) -> int | None:
+        """The integration time recorded with entry ``index``."""
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                f"SELECT time FROM {_entries_table(log.log_id)} WHERE idx = %s",  # noqa: S608
+                (index,),
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    def index_progress(self, log: LogInfo) -> int:
+        """How many entries the search index covers."""
+        with self._pool.connection() as conn:
+            row = conn.execute(
+                "SELECT size FROM search_progress WHERE log = %s", (log.log_id,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def add_to_index(self, log: LogInfo, rows: Sequence[tuple[int, int]], progress: int) -> None:
+        """Record search rows and raise the index's progress, atomically."""
+        with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO search_index (log, key, idx) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                [(log.log_id, key, index) for key, index in rows],
+            )
+            cur.execute(
+                "INSERT INTO search_progress (log, size) VALUES (%s, %s) ON CONFLICT (log) "
+                "DO UPDATE SET size = GREATEST(search_progress.size, EXCLUDED.size)",
+                (log.log_id, progress),
+            )
+
+    def lookup(self, log: LogInfo, keys: Sequence[int]) -> list[int]:
+        """Indices recorded in the search index under any of ``keys``."""
+        if not keys:
+            return []
+        with self._pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT idx FROM search_index WHERE log = %s AND key = ANY(%s) "
+                "ORDER BY idx",
+                (log.log_id, list(set(keys))),
+            )
+            return [int(row[0]) for row in rows]
 
     def close(self) -> None:
         """Close the connection pool."""

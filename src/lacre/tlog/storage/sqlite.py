@@ -30,6 +30,16 @@ CREATE TABLE IF NOT EXISTS log_state (
     frontier BLOB NOT NULL,
     checkpoint BLOB NOT NULL
 );
+CREATE TABLE IF NOT EXISTS search_progress (
+    log INTEGER PRIMARY KEY REFERENCES logs(id),
+    size INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS search_index (
+    log INTEGER NOT NULL,
+    key INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    PRIMARY KEY (log, key, idx)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tiles (
     log INTEGER NOT NULL,
     level INTEGER NOT NULL,
@@ -71,12 +81,12 @@ class SqliteTransaction:
         """(index, entry) of stored entries with these keys."""
         return _find(self._conn, self._log, keys)
 
-    def insert_entries(self, start: int, rows: Sequence[tuple[int, bytes]]) -> None:
-        """Store entries at consecutive indices from ``start``."""
+    def insert_entries(self, start: int, rows: Sequence[tuple[int, bytes]], time: int = 0) -> None:
+        """Store entries at consecutive indices from ``start``, integrated at ``time``."""
         table = _entries_table(self._log.log_id)
         self._conn.executemany(
-            f"INSERT INTO {table} (idx, key, data) VALUES (?, ?, ?)",  # noqa: S608
-            ((start + offset, key, data) for offset, (key, data) in enumerate(rows)),
+            f"INSERT INTO {table} (idx, key, time, data) VALUES (?, ?, ?, ?)",  # noqa: S608
+            ((start + offset, key, time, data) for offset, (key, data) in enumerate(rows)),
         )
 
     def put_tiles(self, tiles: Mapping[tuple[int, int], bytes]) -> None:
@@ -138,7 +148,8 @@ class SqliteStore:
                 log = _log_by_name(conn, name)
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {_entries_table(log.log_id)} ("
-                    "idx INTEGER PRIMARY KEY, key INTEGER NOT NULL, data BLOB NOT NULL)"
+                    "idx INTEGER PRIMARY KEY, key INTEGER NOT NULL, time INTEGER NOT NULL, "
+                    "data BLOB NOT NULL)"
                 )
                 conn.execute(
                     f"CREATE INDEX IF NOT EXISTS {_entries_table(log.log_id)}_key "
@@ -195,6 +206,58 @@ class SqliteStore:
     def find(self, log: LogInfo, keys: Sequence[int]) -> list[tuple[int, bytes]]:
         """(index, entry) of committed entries with these keys."""
         return _find(self._connection(), log, keys)
+
+    def entry_time(self, log: LogInfo, index: int) -> int | None:
+        """The integration time recorded with entry ``index``."""
+        row = (
+            self._connection()
+            .execute(
+                f"SELECT time FROM {_entries_table(log.log_id)} WHERE idx = ?",  # noqa: S608
+                (index,),
+            )
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
+
+    def index_progress(self, log: LogInfo) -> int:
+        """How many entries the search index covers."""
+        row = (
+            self._connection()
+            .execute("SELECT size FROM search_progress WHERE log = ?", (log.log_id,))
+            .fetchone()
+        )
+        return 0 if row is None else int(row[0])
+
+    def add_to_index(self, log: LogInfo, rows: Sequence[tuple[int, int]], progress: int) -> None:
+        """Record search rows and raise the index's progress, atomically."""
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT OR IGNORE INTO search_index (log, key, idx) VALUES (?, ?, ?)",
+                ((log.log_id, key, index) for key, index in rows),
+            )
+            conn.execute(
+                "INSERT INTO search_progress (log, size) VALUES (?, ?) ON CONFLICT (log) "
+                "DO UPDATE SET size = max(size, excluded.size)",
+                (log.log_id, progress),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def lookup(self, log: LogInfo, keys: Sequence[int]) -> list[int]:
+        """Indices recorded in the search index under any of ``keys``."""
+        found: set[int] = set()
+        for chunk in _chunks(sorted(set(keys)), _LOOKUP_CHUNK):
+            marks = ",".join("?" * len(chunk))
+            rows = self._connection().execute(
+                f"SELECT idx FROM search_index WHERE log = ? AND key IN ({marks})",  # noqa: S608
+                (log.log_id, *chunk),
+            )
+            found.update(int(row[0]) for row in rows)
+        return sorted(found)
 
     def close(self) -> None:
         """Close this thread's connection (other threads' close when they end)."""
