@@ -33,6 +33,8 @@ class Integrated:
 
     indices: list[int]
     """The index of each submitted entry (an earlier index for a duplicate)."""
+    new: list[bool]
+    """Whether each submitted entry was appended now (False: it was already logged)."""
     size: int
     """Tree size of ``checkpoint``, which covers every index in ``indices``."""
     checkpoint: bytes
@@ -137,21 +139,26 @@ class Appender:
             for item in batch:
                 item.future.set_exception(exc)
             return
-        indices, size, checkpoint = outcome
+        indices, new, size, checkpoint = outcome
         offset = 0
         for item in batch:
-            count = len(item.entries)
-            item.future.set_result(Integrated(indices[offset : offset + count], size, checkpoint))
-            offset += count
+            end = offset + len(item.entries)
+            item.future.set_result(
+                Integrated(indices[offset:end], new[offset:end], size, checkpoint)
+            )
+            offset = end
 
-    def _commit(self, entries: list[bytes]) -> tuple[list[int], int, bytes]:
+    def _commit(self, entries: list[bytes]) -> tuple[list[int], list[bool], int, bytes]:
         hashes = [leaf_hash(entry) for entry in entries]
         with self._store.write(self._log) as txn:
             state = _require_state(txn)
             existing = _existing(txn, hashes)
             indices, fresh = _assign(state.size, hashes, existing)
+            new = [False] * len(entries)
+            for position in fresh:
+                new[position] = True
             if not fresh:
-                return indices, state.size, state.checkpoint
+                return indices, new, state.size, state.checkpoint
             edge = self._edge_for(txn, state)
             result = integrate(edge, [hashes[i] for i in fresh])
             checkpoint = self._sign(result.edge.size, result.root)
@@ -165,7 +172,7 @@ class Appender:
                 LogState(result.edge.size, b"".join(result.edge.frontier.hashes), checkpoint)
             )
         self._edge = result.edge
-        return indices, result.edge.size, checkpoint
+        return indices, new, result.edge.size, checkpoint
 
     def _edge_for(self, txn: WriteTransaction, state: LogState) -> RightEdge:
         if self._edge is not None and self._edge.size == state.size:

@@ -20,10 +20,17 @@ from lacre.transparency.note import NoteSigner
 class TransparencyLog:
     """An append-only Merkle log with signed checkpoints, stored in a :class:`LogStore`."""
 
-    def __init__(self, store: LogStore, log: LogInfo, signer: Signer, options: LogOptions) -> None:
+    def __init__(
+        self,
+        store: LogStore,
+        log: LogInfo,
+        signer: Signer,
+        options: LogOptions,
+        key_name: str | None = None,
+    ) -> None:
         """Serve ``log`` from ``store``; use :meth:`open` to create or check the log first."""
         self.store, self.info, self.options = store, log, options
-        self.note_signer = NoteSigner(log.origin, signer)
+        self.note_signer = NoteSigner(key_name or log.origin, signer)
         self.reader = LogReader(store, log, tile_cache=options.tile_cache)
         self._appender = Appender(store, log, self.note_signer, options)
 
@@ -36,17 +43,20 @@ class TransparencyLog:
         origin: str,
         signer: Signer,
         options: LogOptions | None = None,
+        key_name: str | None = None,
     ) -> TransparencyLog:
         """Open the log ``name``, creating it with a signed empty checkpoint if it is new.
 
-        Refuses to open a log whose stored origin or key differs from the given
-        ones: a log's identity never changes.
+        Checkpoints are signed under ``key_name`` (default: the origin). Refuses
+        to open a log whose stored origin or key differs from the given ones: a
+        log's identity never changes.
         """
         public_key = signer.public_key.spki_der
         log = store.ensure_log(name, origin, public_key)
         _check_identity(log, origin, public_key)
-        _ensure_initial_checkpoint(store, log, NoteSigner(origin, signer))
-        return cls(store, log, signer, options or LogOptions())
+        note_signer = NoteSigner(key_name or origin, signer)
+        _ensure_initial_checkpoint(store, log, note_signer)
+        return cls(store, log, signer, options or LogOptions(), key_name)
 
     def submit(self, entries: Sequence[bytes]) -> Future[Integrated]:
         """Queue entries for integration; the future resolves once they are durable."""

@@ -265,6 +265,7 @@ def test_duplicates_inside_one_batch_share_an_index(
     log.append(b"zero")
     result = log.append_many([b"a", b"b", b"a", b"zero", b"c", b"b", b"a"])
     assert result.indices == [1, 2, 1, 0, 3, 2, 1]
+    assert result.new == [True, True, False, False, True, False, False]
     assert result.size == 4
     check_whole_log(log, signer, [b"zero", b"a", b"b", b"c"])
 
@@ -539,3 +540,16 @@ def test_an_abandoned_async_append_does_not_wedge_the_log(
     store.release()
     assert log.submit([b"after"]).result(timeout=WAIT_S).indices == [1]
     check_whole_log(log, signer, [b"being integrated", b"after"])
+
+
+def test_checkpoints_can_be_signed_under_a_key_name_other_than_the_origin(
+    open_log: OpenLog, store: ControlledStore, signer: SoftwareSigner
+) -> None:
+    log = TransparencyLog.open(
+        store, name="named", origin="log.example - 1234", signer=signer, key_name="log.example"
+    )
+    log.append(b"entry")
+    note = log.reader.checkpoint()
+    verifier = KeyNoteVerifier("log.example", signer.public_key)
+    assert open_checkpoint(note, [verifier], origin="log.example - 1234").size == 1
+    log.close()
