@@ -58,3 +58,7 @@ class ConfigError(Error):
 
 class StorageError(Error):
     """Stored data is inconsistent or the storage backend failed."""
+
+
+class TooLarge(InvalidInput):
+    """Input over a size limit."""

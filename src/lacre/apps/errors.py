@@ -6,10 +6,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from lacre.errors import Error, InvalidInput, NotFound, PushbackError
+from lacre.errors import Error, InvalidInput, NotFound, PushbackError, TooLarge
 
 _STATUS: list[tuple[type[Error], int]] = [
     (NotFound, 404),
+    (TooLarge, 413),
     (InvalidInput, 400),
     (PushbackError, 503),
 ]

@@ -42,6 +42,12 @@ from lacre.cli.main import reports_errors
     help="Checkpoint signing key of the main log (default file:DATA_DIR/keys/log.pem); "
     "an encrypted PEM's passphrase is read from $LACRE_KEY_PASSPHRASE.",
 )
+@click.option(
+    "--rekor-v1-key",
+    default=None,
+    metavar="URI",
+    help="Checkpoint and SET key of the Rekor v1 tree (default file:DATA_DIR/keys/rekor-v1.pem).",
+)
 @reports_errors
 def server(
     data_dir: Path,
@@ -51,8 +57,9 @@ def server(
     public_url: str | None,
     postgres_dsn: str | None,
     log_key: str | None,
+    rekor_v1_key: str | None,
 ) -> None:
-    """Run the lacre server: the transparency log and its tile API.
+    """Run the lacre server: Rekor v1 and v2 APIs and the logs' tile APIs.
 
     Prints the server's base URL once it accepts connections, and keeps
     DATA_DIR/client/trusted_root.json naming the keys it serves.
@@ -69,5 +76,6 @@ def server(
             public_url=public_url,
             postgres_dsn=postgres_dsn,
             log_key=log_key,
+            rekor_v1_key=rekor_v1_key,
         )
     )

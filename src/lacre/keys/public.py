@@ -1,18 +1,27 @@
-"""Public keys: parsing, identification and signature verification."""
+"""Public keys: parsing, identification and signature verification.
+
+Verifiable key types are ECDSA on P-256, P-384 and P-521, RSA with 2048, 3072 or
+4096-bit moduli (PKCS#1 v1.5 or PSS, SHA-256) and Ed25519. Each combination of
+key and signature scheme is a :class:`KeyAlgorithm`, named as Sigstore's
+``PublicKeyDetails`` names it.
+"""
 
 from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from lacre.errors import InvalidInput, VerificationError
 
-PublicKeyTypes = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
+PublicKeyTypes = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+
+SUPPORTED_KEYS = "ECDSA P-256/P-384/P-521, RSA 2048/3072/4096 or Ed25519"
 
 
 class KeyAlgorithm(enum.Enum):
@@ -21,30 +30,87 @@ class KeyAlgorithm(enum.Enum):
     ECDSA_P256_SHA256 = "PKIX_ECDSA_P256_SHA_256"
     ECDSA_P384_SHA384 = "PKIX_ECDSA_P384_SHA_384"
     ED25519 = "PKIX_ED25519"
+    ECDSA_P521_SHA512 = "PKIX_ECDSA_P521_SHA_512"
+    ED25519_PH = "PKIX_ED25519_PH"
+    RSA_PKCS1V15_2048_SHA256 = "PKIX_RSA_PKCS1V15_2048_SHA256"
+    RSA_PKCS1V15_3072_SHA256 = "PKIX_RSA_PKCS1V15_3072_SHA256"
+    RSA_PKCS1V15_4096_SHA256 = "PKIX_RSA_PKCS1V15_4096_SHA256"
+    RSA_PSS_2048_SHA256 = "PKIX_RSA_PSS_2048_SHA256"
+    RSA_PSS_3072_SHA256 = "PKIX_RSA_PSS_3072_SHA256"
+    RSA_PSS_4096_SHA256 = "PKIX_RSA_PSS_4096_SHA256"
 
     @property
     def key_details(self) -> str:
         """The Sigstore ``PublicKeyDetails`` name of this algorithm."""
         return self.value
 
+    @property
+    def hash_name(self) -> str | None:
+        """The hash the message is digested with (``"sha256"`` …); None for pure Ed25519."""
+        return _HASH_NAMES[self]
+
+    @classmethod
+    def from_details(cls, name: str) -> KeyAlgorithm:
+        """Return the algorithm a ``PublicKeyDetails`` name denotes, or raise InvalidInput."""
+        try:
+            return cls(name)
+        except ValueError:
+            raise InvalidInput(
+                "unsupported PublicKeyDetails",
+                expected="one of " + ", ".join(sorted(member.value for member in cls)),
+                found=repr(name),
+            ) from None
+
+
+_HASH_NAMES: dict[KeyAlgorithm, str | None] = {
+    KeyAlgorithm.ECDSA_P256_SHA256: "sha256",
+    KeyAlgorithm.ECDSA_P384_SHA384: "sha384",
+    KeyAlgorithm.ED25519: None,
+    KeyAlgorithm.ECDSA_P521_SHA512: "sha512",
+    KeyAlgorithm.ED25519_PH: "sha512",
+    **{member: "sha256" for member in KeyAlgorithm if member.name.startswith("RSA_")},
+}
+
+HASHES: dict[str, hashes.HashAlgorithm] = {
+    "sha256": hashes.SHA256(),
+    "sha384": hashes.SHA384(),
+    "sha512": hashes.SHA512(),
+}
 
 _CURVES: dict[str, tuple[KeyAlgorithm, hashes.HashAlgorithm]] = {
     "secp256r1": (KeyAlgorithm.ECDSA_P256_SHA256, hashes.SHA256()),
     "secp384r1": (KeyAlgorithm.ECDSA_P384_SHA384, hashes.SHA384()),
+    "secp521r1": (KeyAlgorithm.ECDSA_P521_SHA512, hashes.SHA512()),
 }
+
+_RSA_SIZES = (2048, 3072, 4096)
+
+
+def _unsupported(key: object) -> InvalidInput:
+    size = getattr(key, "key_size", None)
+    found = type(key).__name__ + (f" ({size} bits)" if isinstance(size, int) else "")
+    return InvalidInput("unsupported public key type", expected=SUPPORTED_KEYS, found=found)
 
 
 def algorithm_of(key: PublicKeyTypes) -> KeyAlgorithm:
-    """Return the signature algorithm used with ``key``, or raise for unsupported keys."""
+    """Return the default signature algorithm used with ``key``, or raise for unsupported keys."""
     if isinstance(key, ed25519.Ed25519PublicKey):
         return KeyAlgorithm.ED25519
     if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in _CURVES:
         return _CURVES[key.curve.name][0]
-    raise InvalidInput(
-        "unsupported public key type",
-        expected="ECDSA P-256, ECDSA P-384 or Ed25519",
-        found=type(key).__name__,
-    )
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size in _RSA_SIZES:
+        return KeyAlgorithm(f"PKIX_RSA_PKCS1V15_{key.key_size}_SHA256")
+    raise _unsupported(key)
+
+
+def algorithms_for(key: PublicKeyTypes) -> frozenset[KeyAlgorithm]:
+    """Return every algorithm ``key`` can verify (RSA: PKCS#1 v1.5 and PSS; Ed25519: pure, ph)."""
+    default = algorithm_of(key)
+    if isinstance(key, rsa.RSAPublicKey):
+        return frozenset({default, KeyAlgorithm(f"PKIX_RSA_PSS_{key.key_size}_SHA256")})
+    if default is KeyAlgorithm.ED25519:
+        return frozenset({default, KeyAlgorithm.ED25519_PH})
+    return frozenset({default})
 
 
 @dataclass(frozen=True)
@@ -56,6 +122,11 @@ class PublicKey:
     def __post_init__(self) -> None:
         """Reject key types lacre cannot verify with."""
         algorithm_of(self.key)
+
+    @classmethod
+    def wrap(cls, key: object) -> PublicKey:
+        """Wrap any ``cryptography`` public key, refusing types lacre cannot verify with."""
+        return cls(_narrow(key))
 
     @classmethod
     def from_der(cls, der: bytes) -> PublicKey:
@@ -77,8 +148,20 @@ class PublicKey:
 
     @property
     def algorithm(self) -> KeyAlgorithm:
-        """The signature algorithm this key verifies."""
+        """The default signature algorithm of this key (RSA: PKCS#1 v1.5; Ed25519: pure)."""
         return algorithm_of(self.key)
+
+    def default_details(self, *, prehashed: bool = True) -> KeyAlgorithm:
+        """The default ``PublicKeyDetails`` of this key.
+
+        With ``prehashed`` (the hashedrekord context, where the signed message is a
+        digest) an Ed25519 key defaults to ``PKIX_ED25519_PH``; without it, to pure
+        ``PKIX_ED25519``. Other keys have one default whatever the context.
+        """
+        default = self.algorithm
+        if prehashed and default is KeyAlgorithm.ED25519:
+            return KeyAlgorithm.ED25519_PH
+        return default
 
     @property
     def spki_der(self) -> bytes:
@@ -103,30 +186,122 @@ class PublicKey:
     def raw_ed25519(self) -> bytes:
         """The 32 raw public key bytes of an Ed25519 key."""
         if not isinstance(self.key, ed25519.Ed25519PublicKey):
-            raise InvalidInput("raw key bytes exist only for Ed25519", found=self.algorithm.value)
+            raise InvalidInput(
+                "raw key bytes exist only for Ed25519",
+                expected="an Ed25519 key",
+                found=self.algorithm.value,
+            )
         return self.key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
-    def verify(self, signature: bytes, data: bytes) -> None:
-        """Verify ``signature`` over ``data``; raise :class:`VerificationError` if it fails."""
+    def verify(
+        self, signature: bytes, data: bytes, *, algorithm: KeyAlgorithm | None = None
+    ) -> None:
+        """Verify ``signature`` over ``data``; raise :class:`VerificationError` if it fails.
+
+        ``algorithm`` defaults to the key's own (:attr:`algorithm`); pass an RSA PSS
+        algorithm to verify PSS signatures.
+        """
+        chosen = self._check_algorithm(algorithm)
+        if isinstance(self.key, ed25519.Ed25519PublicKey):
+            if chosen is KeyAlgorithm.ED25519_PH:
+                raise _no_ed25519ph()
+            self._checked(chosen, lambda: _ed25519(self.key, signature, data))
+            return
+        hash_name = chosen.hash_name
+        assert hash_name is not None  # only pure Ed25519 has no hash
+        self._checked(
+            chosen, lambda: self._verify_hashed(signature, data, chosen, HASHES[hash_name])
+        )
+
+    def verify_digest(
+        self,
+        signature: bytes,
+        digest: bytes,
+        hash_name: str,
+        *,
+        algorithm: KeyAlgorithm | None = None,
+    ) -> None:
+        """Verify ``signature`` over a PREHASHED ``digest`` made with ``hash_name``.
+
+        ``hash_name`` is ``sha256``, ``sha384`` or ``sha512`` and the digest must have
+        its length. ECDSA and RSA keys verify with the digest as the message hash;
+        Ed25519 would need Ed25519ph, which ``cryptography`` does not provide, so it
+        is refused with :class:`InvalidInput`.
+        """
+        chosen = self._check_algorithm(algorithm)
+        hash_algorithm = _hash_for_digest(digest, hash_name)
+        if isinstance(self.key, ed25519.Ed25519PublicKey):
+            raise _no_ed25519ph()
+        prehashed = utils.Prehashed(hash_algorithm)
+        self._checked(chosen, lambda: self._verify_hashed(signature, digest, chosen, prehashed))
+
+    def _check_algorithm(self, algorithm: KeyAlgorithm | None) -> KeyAlgorithm:
+        if algorithm is None:
+            return self.algorithm
+        if algorithm not in algorithms_for(self.key):
+            raise InvalidInput(
+                f"algorithm does not fit the {self.algorithm.value} key",
+                expected=" or ".join(sorted(a.value for a in algorithms_for(self.key))),
+                found=algorithm.value,
+            )
+        return algorithm
+
+    def _verify_hashed(
+        self,
+        signature: bytes,
+        message: bytes,
+        algorithm: KeyAlgorithm,
+        hashing: hashes.HashAlgorithm | utils.Prehashed,
+    ) -> None:
+        if isinstance(self.key, ec.EllipticCurvePublicKey):
+            self.key.verify(signature, message, ec.ECDSA(hashing))
+        elif isinstance(self.key, rsa.RSAPublicKey):
+            self.key.verify(signature, message, _rsa_padding(algorithm), hashing)
+
+    def _checked(self, algorithm: KeyAlgorithm, check: Callable[[], None]) -> None:
         try:
-            if isinstance(self.key, ed25519.Ed25519PublicKey):
-                self.key.verify(signature, data)
-            else:
-                digest = _CURVES[self.key.curve.name][1]
-                self.key.verify(signature, data, ec.ECDSA(digest))
+            check()
         except InvalidSignature as exc:
             raise VerificationError(
-                f"signature does not verify with the {self.algorithm.value} key "
-                f"{self.key_id.hex()[:16]}"
+                f"signature does not verify with the {algorithm.value} key {self.key_id.hex()[:16]}"
             ) from exc
 
 
+def _ed25519(key: PublicKeyTypes, signature: bytes, data: bytes) -> None:
+    assert isinstance(key, ed25519.Ed25519PublicKey)
+    key.verify(signature, data)
+
+
+def _rsa_padding(algorithm: KeyAlgorithm) -> padding.AsymmetricPadding:
+    if algorithm.name.startswith("RSA_PSS_"):
+        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
+    return padding.PKCS1v15()
+
+
+def _hash_for_digest(digest: bytes, hash_name: str) -> hashes.HashAlgorithm:
+    hash_algorithm = HASHES.get(hash_name)
+    if hash_algorithm is None:
+        raise InvalidInput(
+            "unsupported digest algorithm", expected="sha256, sha384 or sha512", found=hash_name
+        )
+    if len(digest) != hash_algorithm.digest_size:
+        raise InvalidInput(
+            f"{hash_name} digest has the wrong length",
+            expected=f"{hash_algorithm.digest_size} bytes",
+            found=f"{len(digest)} bytes",
+        )
+    return hash_algorithm
+
+
+def _no_ed25519ph() -> InvalidInput:
+    return InvalidInput(
+        "Ed25519ph (PKIX_ED25519_PH) signatures cannot be verified: the cryptography "
+        "library implements only pure Ed25519"
+    )
+
+
 def _narrow(key: object) -> PublicKeyTypes:
-    if isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+    if isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey):
         algorithm_of(key)
         return key
-    raise InvalidInput(
-        "unsupported public key type",
-        expected="ECDSA P-256, ECDSA P-384 or Ed25519",
-        found=type(key).__name__,
-    )
+    raise _unsupported(key)

@@ -12,20 +12,26 @@ from fastapi import FastAPI
 
 import lacre
 from lacre.apps.errors import install_error_handlers
+from lacre.apps.rekor.routes import v1_router, v2_router
 from lacre.apps.server import runtime
 from lacre.apps.server.config import ServerConfig
 from lacre.apps.tlog.routes import tiles_router
-from lacre.tlog import TransparencyLog
+from lacre.rekor.v1 import RekorV1
+from lacre.rekor.v2 import RekorV2
 from lacre.tlog.storage.base import LogStore
 
 
-def create_app(store: LogStore, main_log: TransparencyLog) -> FastAPI:
-    """The server application: health, and the main log's tiles at the root and under /api/v2."""
+def create_app(store: LogStore, logs: runtime.Logs) -> FastAPI:
+    """The server application: health, Rekor v1 and v2, and every log's tiles.
+
+    The main log (Rekor v2) publishes its tiles at the root and under /api/v2;
+    the Rekor v1 tree under /logs/rekor-v1.
+    """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        main_log.close()
+        logs.close()
         store.close()
 
     app = FastAPI(title="lacre", version=lacre.__version__, lifespan=lifespan)
@@ -35,8 +41,11 @@ def create_app(store: LogStore, main_log: TransparencyLog) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.include_router(tiles_router(main_log.reader))
-    app.include_router(tiles_router(main_log.reader, "/api/v2"))
+    app.include_router(v1_router(RekorV1(logs.v1, logs.v1_tree_id)))
+    app.include_router(v2_router(RekorV2(logs.main)))
+    app.include_router(tiles_router(logs.main.reader))
+    app.include_router(tiles_router(logs.main.reader, "/api/v2"))
+    app.include_router(tiles_router(logs.v1.reader, "/logs/rekor-v1"))
     return app
 
 
@@ -57,9 +66,9 @@ def serve(config: ServerConfig) -> None:
     base_url = config.base_url(sock.getsockname()[1])
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = runtime.open_store(config)
-    main_log = runtime.open_main_log(config, store, base_url)
-    trust = runtime.write_trusted_root(config.data_dir, base_url, main_log)
-    app = create_app(store, main_log)
+    logs = runtime.open_logs(config, store, base_url)
+    trust = runtime.write_trusted_root(config.data_dir, base_url, logs)
+    app = create_app(store, logs)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     print(f"lacre server ready at {base_url}", flush=True)
     print(f"trusted root: {trust}", file=sys.stderr, flush=True)

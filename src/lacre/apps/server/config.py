@@ -26,6 +26,8 @@ class ServerConfig:
     postgres_dsn: str | None = None
     log_key: str | None = None
     """Key URI of the main log's checkpoint key; defaults to ``DATA_DIR/keys/log.pem``."""
+    rekor_v1_key: str | None = None
+    """Key URI of the Rekor v1 tree's key; defaults to ``DATA_DIR/keys/rekor-v1.pem``."""
     key_passphrase: bytes | None = None
 
     @classmethod
@@ -39,6 +41,7 @@ class ServerConfig:
         public_url: str | None,
         postgres_dsn: str | None,
         log_key: str | None,
+        rekor_v1_key: str | None = None,
     ) -> ServerConfig:
         """Combine command-line options with the environment (DSN, key passphrase)."""
         if public_url is not None:
@@ -52,6 +55,7 @@ class ServerConfig:
             public_url=public_url,
             postgres_dsn=postgres_dsn or os.environ.get(DSN_ENVIRONMENT),
             log_key=log_key,
+            rekor_v1_key=rekor_v1_key,
             key_passphrase=passphrase.encode() if passphrase else None,
         )
 
@@ -66,6 +70,11 @@ class ServerConfig:
     def log_key_uri(self) -> str:
         """Key URI of the main log's checkpoint key."""
         return self.log_key or f"file:{self.data_dir / 'keys' / 'log.pem'}"
+
+    @property
+    def rekor_v1_key_uri(self) -> str:
+        """Key URI of the Rekor v1 tree's checkpoint and SET key."""
+        return self.rekor_v1_key or f"file:{self.data_dir / 'keys' / 'rekor-v1.pem'}"
 
 
 def origin_of(base_url: str) -> str:

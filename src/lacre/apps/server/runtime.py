@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,12 @@ from lacre.errors import ConfigError
 from lacre.keys import Signer, generate_signer, load_signer, save_signer
 from lacre.keys.uri import key_path
 from lacre.models.trusted_root import TransparencyLogKey, trusted_root
+from lacre.rekor.ids import new_tree_id
 from lacre.tlog import TransparencyLog
 from lacre.tlog.storage.base import LogStore
 
 MAIN_LOG = "main"
+V1_LOG = "rekor-v1"
 
 
 def open_store(config: ServerConfig) -> LogStore:
@@ -30,38 +33,79 @@ def open_store(config: ServerConfig) -> LogStore:
     return SqliteStore(config.data_dir / "lacre.db")
 
 
-def log_signer(config: ServerConfig) -> Signer:
-    """The main log's checkpoint signer; generated on first start in development mode."""
-    uri = config.log_key_uri
+def log_signer(config: ServerConfig, uri: str) -> Signer:
+    """A log's checkpoint signer; generated on first start in development mode."""
     path = key_path(uri)
     if not path.exists():
         if not config.dev:
             raise ConfigError(
-                f"no log key at {path}: pass --log-key file:PATH, "
+                f"no log key at {path}: name an existing key (--log-key, --rekor-v1-key), "
                 "or start with --dev to generate one"
             )
         save_signer(generate_signer(), path)
     return load_signer(uri, lambda: config.key_passphrase)
 
 
-def open_main_log(config: ServerConfig, store: LogStore, base_url: str) -> TransparencyLog:
-    """Open (creating if new) the server's main log, named after the public host."""
-    return TransparencyLog.open(
-        store, name=MAIN_LOG, origin=origin_of(base_url), signer=log_signer(config)
+@dataclass(frozen=True)
+class Logs:
+    """The server's logs: the main log (Rekor v2, tiles at the root) and the Rekor v1 tree."""
+
+    main: TransparencyLog
+    v1: TransparencyLog
+    v1_tree_id: int
+
+    def close(self) -> None:
+        """Integrate what is queued in every log and stop."""
+        self.main.close()
+        self.v1.close()
+
+
+def open_logs(config: ServerConfig, store: LogStore, base_url: str) -> Logs:
+    """Open (creating if new) the server's logs, named after the public host."""
+    host = origin_of(base_url)
+    main = TransparencyLog.open(
+        store, name=MAIN_LOG, origin=host, signer=log_signer(config, config.log_key_uri)
     )
+    v1_origin = _v1_origin(store, host)
+    v1 = TransparencyLog.open(
+        store,
+        name=V1_LOG,
+        origin=v1_origin,
+        signer=log_signer(config, config.rekor_v1_key_uri),
+        key_name=host,
+    )
+    return Logs(main, v1, int(v1_origin.rsplit(" - ", 1)[1]))
 
 
-def write_trusted_root(data_dir: Path, base_url: str, log: TransparencyLog) -> Path:
+def _v1_origin(store: LogStore, host: str) -> str:
+    """The v1 tree's origin ``<host> - <tree ID>``, with a tree ID drawn at creation."""
+    for log in store.logs():
+        if log.name == V1_LOG:
+            if not log.origin.startswith(f"{host} - "):
+                raise ConfigError(
+                    "the Rekor v1 log was created for another host name",
+                    expected=log.origin.rsplit(" - ", 1)[0],
+                    found=host,
+                )
+            return log.origin
+    return f"{host} - {new_tree_id()}"
+
+
+def write_trusted_root(data_dir: Path, base_url: str, logs: Logs) -> Path:
     """Write ``DATA_DIR/client/trusted_root.json`` naming every key the server serves."""
     path = data_dir / "client" / "trusted_root.json"
     previous = _read_json(path)
-    tlog = TransparencyLogKey(
-        base_url=base_url,
-        key=log.note_signer.signer.public_key,
-        log_id=log.note_signer.key_id,
-        valid_from=dt.datetime.now(dt.UTC),
-    )
-    _write_json_atomically(path, trusted_root([tlog], previous))
+    now = dt.datetime.now(dt.UTC)
+    tlogs = [
+        TransparencyLogKey(
+            base_url=base_url,
+            key=log.note_signer.signer.public_key,
+            log_id=log.note_signer.key_id,
+            valid_from=now,
+        )
+        for log in (logs.v1, logs.main)
+    ]
+    _write_json_atomically(path, trusted_root(tlogs, previous))
     return path
 
 

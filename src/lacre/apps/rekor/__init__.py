@@ -1,0 +1,1 @@
+"""The Rekor v1 and v2 HTTP APIs."""

@@ -1,0 +1,103 @@
+"""Certificates: loading from PEM or DER, the canonical PEM form, SAN identities, CA flag."""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+from lacre.errors import InvalidInput
+
+FULCIO_USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
+"""SAN ``otherName`` type Fulcio uses for a bare username (DER ``UTF8String``)."""
+
+_UTF8STRING_TAG = 0x0C
+
+
+def load_certificate(data: bytes) -> x509.Certificate:
+    """Parse one X.509 certificate given as PEM (``CERTIFICATE`` block) or DER."""
+    if b"-----BEGIN" in data:
+        try:
+            return x509.load_pem_x509_certificate(data)
+        except ValueError as exc:
+            raise InvalidInput(f"certificate is not a valid PEM CERTIFICATE: {exc}") from exc
+    try:
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise InvalidInput(
+            "certificate is neither PEM nor DER", expected="an X.509 certificate", found=str(exc)
+        ) from exc
+
+
+def canonical_pem(value: x509.Certificate | PublicKeyTypes) -> bytes:
+    """Return the canonical PEM of a certificate or public key.
+
+    The canonical form is what ``cryptography`` writes: base64 in 64-character
+    lines, LF line endings and a trailing newline (public keys as a
+    SubjectPublicKeyInfo ``PUBLIC KEY`` block).
+    """
+    if isinstance(value, x509.Certificate):
+        return value.public_bytes(serialization.Encoding.PEM)
+    return value.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def subject_identities(cert: x509.Certificate) -> list[str]:
+    """Return the Subject Alternative Name values of ``cert``, lower-cased, in SAN order.
+
+    Covers e-mail addresses, URIs, DNS names, IP addresses and Fulcio's
+    ``otherName`` username (when it is a simple ``UTF8String``). A certificate
+    without the extension has no identities; a malformed extension is refused.
+    """
+    try:
+        extension = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    except x509.ExtensionNotFound:
+        return []
+    except ValueError as exc:
+        raise InvalidInput(f"certificate extensions are malformed: {exc}") from exc
+    identities: list[str] = []
+    for name in extension.value:
+        identity = _identity(name)
+        if identity is not None and identity.lower() not in identities:
+            identities.append(identity.lower())
+    return identities
+
+
+def is_ca(cert: x509.Certificate) -> bool:
+    """Return whether ``cert`` has BasicConstraints with ``cA`` set."""
+    try:
+        extension = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    except x509.ExtensionNotFound:
+        return False
+    except ValueError as exc:
+        raise InvalidInput(f"certificate extensions are malformed: {exc}") from exc
+    return extension.value.ca
+
+
+def _identity(name: x509.GeneralName) -> str | None:
+    if isinstance(name, x509.RFC822Name | x509.UniformResourceIdentifier | x509.DNSName):
+        return name.value
+    if isinstance(name, x509.IPAddress):
+        return str(name.value)
+    if isinstance(name, x509.OtherName) and name.type_id == FULCIO_USERNAME_OID:
+        return _der_utf8string(name.value)
+    return None
+
+
+def _der_utf8string(der: bytes) -> str | None:
+    """Decode a DER ``UTF8String`` (short or long length form); None if it is not one."""
+    if len(der) < 2 or der[0] != _UTF8STRING_TAG:
+        return None
+    length, offset = der[1], 2
+    if length & 0x80:
+        count = length & 0x7F
+        if not 1 <= count <= 4 or len(der) < 2 + count:
+            return None
+        length, offset = int.from_bytes(der[2 : 2 + count], "big"), 2 + count
+    if len(der) != offset + length:
+        return None
+    try:
+        return der[offset:].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
