@@ -9,7 +9,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from lacre.keys import PublicKey, load_signer
@@ -19,40 +18,9 @@ from lacre.transparency import merkle
 from lacre.transparency.checkpoint import Checkpoint, open_checkpoint
 from lacre.transparency.note import KeyNoteVerifier
 from lacre.transparency.tiles import decode_entry_bundle, decode_tile
+from tests.integration.servers import Server
 
 ENTRIES = [f"entry number {i}".encode() for i in range(700)]
-
-
-class Server:
-    def __init__(self, data_dir: Path, *extra: str) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "lacre",
-                "server",
-                "--data-dir",
-                str(data_dir),
-                "--port",
-                "0",
-                *extra,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if "ready at" not in line:
-            self.stop()
-            errors = self.process.stderr.read() if self.process.stderr else ""
-            raise AssertionError(f"server did not start: {line}{errors}")
-        self.url = line.split()[-1]
-        self.http = httpx.Client(base_url=self.url, timeout=10)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=20)
 
 
 @pytest.fixture
@@ -69,7 +37,8 @@ def server(data_dir: Path) -> Iterator[Server]:
 
 def _trusted_log_key(data_dir: Path) -> tuple[dict[str, object], PublicKey]:
     document = json.loads((data_dir / "client" / "trusted_root.json").read_text())
-    (tlog,) = document["tlogs"]
+    v1_tlog, tlog = document["tlogs"]  # the Rekor v1 tree, then the main (v2) log
+    assert v1_tlog["logId"] != tlog["logId"]
     return tlog, PublicKey.from_der(base64.b64decode(tlog["publicKey"]["rawBytes"]))
 
 

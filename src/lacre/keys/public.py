@@ -226,7 +226,8 @@ class PublicKey:
         ``hash_name`` is ``sha256``, ``sha384`` or ``sha512`` and the digest must have
         its length. ECDSA and RSA keys verify with the digest as the message hash;
         Ed25519 would need Ed25519ph, which ``cryptography`` does not provide, so it
-        is refused with :class:`InvalidInput`.
+        is refused with :class:`InvalidInput`. ``algorithm`` only picks the scheme
+        (RSA PSS or PKCS#1 v1.5); which hash a key may be paired with is the caller's policy.
         """
         chosen = self._check_algorithm(algorithm)
         hash_algorithm = _hash_for_digest(digest, hash_name)

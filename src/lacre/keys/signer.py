@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from lacre.keys.public import KeyAlgorithm, PublicKey
+from lacre.errors import InvalidInput
+from lacre.keys.public import HASHES, KeyAlgorithm, PublicKey
 
 PrivateKeyTypes = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
@@ -42,19 +42,34 @@ class SoftwareSigner:
         """Sign ``data`` with the algorithm implied by the key."""
         if isinstance(self.private_key, ed25519.Ed25519PrivateKey):
             return self.private_key.sign(data)
-        digest: hashes.HashAlgorithm = (
-            hashes.SHA384()
-            if self._public.algorithm is KeyAlgorithm.ECDSA_P384_SHA384
-            else hashes.SHA256()
-        )
-        return self.private_key.sign(data, ec.ECDSA(digest))
+        hash_name = self._public.algorithm.hash_name
+        assert hash_name is not None  # only pure Ed25519 has no hash
+        return self.private_key.sign(data, ec.ECDSA(HASHES[hash_name]))
+
+
+SIGNING_ALGORITHMS = (
+    KeyAlgorithm.ECDSA_P256_SHA256,
+    KeyAlgorithm.ECDSA_P384_SHA384,
+    KeyAlgorithm.ECDSA_P521_SHA512,
+    KeyAlgorithm.ED25519,
+)
+"""The algorithms lacre signs with (the others it only verifies)."""
+
+_CURVES: dict[KeyAlgorithm, ec.EllipticCurve] = {
+    KeyAlgorithm.ECDSA_P256_SHA256: ec.SECP256R1(),
+    KeyAlgorithm.ECDSA_P384_SHA384: ec.SECP384R1(),
+    KeyAlgorithm.ECDSA_P521_SHA512: ec.SECP521R1(),
+}
 
 
 def generate_signer(algorithm: KeyAlgorithm = KeyAlgorithm.ECDSA_P256_SHA256) -> SoftwareSigner:
-    """Create a fresh in-memory signer for ``algorithm``."""
+    """Create a fresh in-memory signer for ``algorithm`` (one of :data:`SIGNING_ALGORITHMS`)."""
     if algorithm is KeyAlgorithm.ED25519:
         return SoftwareSigner(ed25519.Ed25519PrivateKey.generate())
-    curve: ec.EllipticCurve = (
-        ec.SECP384R1() if algorithm is KeyAlgorithm.ECDSA_P384_SHA384 else ec.SECP256R1()
-    )
-    return SoftwareSigner(ec.generate_private_key(curve))
+    if algorithm not in _CURVES:
+        raise InvalidInput(
+            "lacre does not sign with this algorithm",
+            expected=", ".join(a.value for a in SIGNING_ALGORITHMS),
+            found=algorithm.value,
+        )
+    return SoftwareSigner(ec.generate_private_key(_CURVES[algorithm]))

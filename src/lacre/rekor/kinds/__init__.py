@@ -125,5 +125,12 @@ def _refusing_the_unexpected() -> Iterator[None]:
         yield
     except InvalidInput:
         raise
-    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
+    except (
+        ArithmeticError,
+        AttributeError,
+        LookupError,
+        TypeError,
+        ValueError,
+        RecursionError,
+    ) as exc:
         raise InvalidInput(f"{UNEXPECTED} {type(exc).__name__}: {exc})") from exc
