@@ -71,8 +71,10 @@ class RekorV1:
         """Check and log a ProposedEntry; return the entry and whether it is new."""
         canonical = canonicalize_v1(proposed)
         index, integrated = await self.log.append_async(canonical.body)
-        entry = self._entry(index, canonical.body, integrated.size, integrated.checkpoint)
-        return entry, integrated.new[0]
+        new = integrated.new[0]
+        time = integrated.time if new else None
+        entry = self._entry(index, canonical.body, integrated.size, integrated.checkpoint, time)
+        return entry, new
 
     def get(self, uuid: str) -> V1Entry:
         """The entry with this UUID or entry ID."""
@@ -144,9 +146,12 @@ class RekorV1:
             "hashes": [node.hex() for node in hashes],
         }
 
-    def _entry(self, index: int, body: bytes, size: int, checkpoint: bytes) -> V1Entry:
+    def _entry(
+        self, index: int, body: bytes, size: int, checkpoint: bytes, time: int | None = None
+    ) -> V1Entry:
         reader = self.log.reader
-        time = reader.entry_time(index)
+        if time is None:
+            time = reader.entry_time(index)
         signature = sign_set(self.log.note_signer.signer, body, time, self.log_id, index)
         return V1Entry(
             entry_id=entry_id(self.tree_id, leaf_hash(body)),

@@ -39,6 +39,8 @@ class Integrated:
     """Tree size of ``checkpoint``, which covers every index in ``indices``."""
     checkpoint: bytes
     """The signed checkpoint note covering the entries."""
+    time: int = 0
+    """When the new entries were integrated (Unix seconds); earlier for duplicates."""
 
 
 @dataclass
@@ -139,17 +141,18 @@ class Appender:
             for item in batch:
                 item.future.set_exception(exc)
             return
-        indices, new, size, checkpoint = outcome
+        indices, new, size, checkpoint, moment = outcome
         offset = 0
         for item in batch:
             end = offset + len(item.entries)
             item.future.set_result(
-                Integrated(indices[offset:end], new[offset:end], size, checkpoint)
+                Integrated(indices[offset:end], new[offset:end], size, checkpoint, moment)
             )
             offset = end
 
-    def _commit(self, entries: list[bytes]) -> tuple[list[int], list[bool], int, bytes]:
+    def _commit(self, entries: list[bytes]) -> tuple[list[int], list[bool], int, bytes, int]:
         hashes = [leaf_hash(entry) for entry in entries]
+        moment = int(time.time())
         with self._store.write(self._log) as txn:
             state = _require_state(txn)
             existing = _existing(txn, hashes)
@@ -158,21 +161,21 @@ class Appender:
             for position in fresh:
                 new[position] = True
             if not fresh:
-                return indices, new, state.size, state.checkpoint
+                return indices, new, state.size, state.checkpoint, moment
             edge = self._edge_for(txn, state)
             result = integrate(edge, [hashes[i] for i in fresh])
             checkpoint = self._sign(result.edge.size, result.root)
             txn.insert_entries(
                 state.size,
                 [(entry_key(hashes[i]), entries[i]) for i in fresh],
-                time=int(time.time()),
+                time=moment,
             )
             txn.put_tiles(result.tiles)
             txn.put_state(
                 LogState(result.edge.size, b"".join(result.edge.frontier.hashes), checkpoint)
             )
         self._edge = result.edge
-        return indices, new, result.edge.size, checkpoint
+        return indices, new, result.edge.size, checkpoint, moment
 
     def _edge_for(self, txn: WriteTransaction, state: LogState) -> RightEdge:
         if self._edge is not None and self._edge.size == state.size:

@@ -49,6 +49,7 @@ class LogReader:
         self._capacity = tile_cache
         self._trees: OrderedDict[tuple[int, int, int], TileTree] = OrderedDict()
         self._lock = threading.Lock()
+        self._seen_size = 0
 
     @property
     def log(self) -> LogInfo:
@@ -150,7 +151,10 @@ class LogReader:
         return merkle.subtree_hash(0, tree_size, self._node_reader(tree_size))
 
     def _tree_size(self, size: int | None) -> int:
+        if size is not None and 0 <= size <= self._seen_size:
+            return size
         latest = self.state().size
+        self._seen_size = max(self._seen_size, latest)
         if size is None:
             return latest
         if not 0 <= size <= latest:
