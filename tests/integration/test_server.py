@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from lacre.keys import PublicKey, load_signer
@@ -156,3 +157,32 @@ def test_without_dev_mode_a_missing_key_is_a_clear_error(data_dir: Path) -> None
     )
     assert result.returncode == 1
     assert "no log key at" in result.stderr and "--dev" in result.stderr
+
+
+def test_serve_log_runs_the_log_service_alone(data_dir: Path) -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lacre",
+            "serve",
+            "log",
+            "--dev",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().split()[-1]
+        info = httpx.get(f"{url}/api/v1/log", timeout=10).json()
+        assert info["treeSize"] == 0
+        assert httpx.get(f"{url}/checkpoint", timeout=10).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

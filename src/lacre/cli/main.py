@@ -42,9 +42,10 @@ def cli() -> None:
 
 def _register() -> None:
     from lacre.cli.log import log
-    from lacre.cli.server import server
+    from lacre.cli.server import serve, server
 
     cli.add_command(server)
+    cli.add_command(serve)
     cli.add_command(log)
 
 

@@ -90,3 +90,10 @@ def test_version_and_help() -> None:
         result = runner.invoke(cli, [*command, "--help"])
         assert result.exit_code == 0
         assert "Usage:" in result.output
+
+
+def test_serve_log_has_the_server_options() -> None:
+    result = CliRunner().invoke(cli, ["serve", "log", "--help"])
+    assert result.exit_code == 0
+    for option in ("--data-dir", "--port", "--postgres", "--log-key", "--rekor-v1-key"):
+        assert option in result.output

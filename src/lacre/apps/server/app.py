@@ -21,7 +21,7 @@ from lacre.rekor.v2 import RekorV2
 from lacre.tlog.storage.base import LogStore
 
 
-def create_app(store: LogStore, logs: runtime.Logs) -> FastAPI:
+def create_app(store: LogStore, logs: runtime.Logs, services: frozenset[str]) -> FastAPI:
     """The server application: health, Rekor v1 and v2, and every log's tiles.
 
     The main log (Rekor v2) publishes its tiles at the root and under /api/v2;
@@ -41,12 +41,17 @@ def create_app(store: LogStore, logs: runtime.Logs) -> FastAPI:
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    if "log" in services:
+        _mount_logs(app, logs)
+    return app
+
+
+def _mount_logs(app: FastAPI, logs: runtime.Logs) -> None:
     app.include_router(v1_router(RekorV1(logs.v1, logs.v1_tree_id)))
     app.include_router(v2_router(RekorV2(logs.main)))
     app.include_router(tiles_router(logs.main.reader))
     app.include_router(tiles_router(logs.main.reader, "/api/v2"))
     app.include_router(tiles_router(logs.v1.reader, "/logs/rekor-v1"))
-    return app
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -68,7 +73,7 @@ def serve(config: ServerConfig) -> None:
     store = runtime.open_store(config)
     logs = runtime.open_logs(config, store, base_url)
     trust = runtime.write_trusted_root(config.data_dir, base_url, logs)
-    app = create_app(store, logs)
+    app = create_app(store, logs, config.services)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     print(f"lacre server ready at {base_url}", flush=True)
     print(f"trusted root: {trust}", file=sys.stderr, flush=True)

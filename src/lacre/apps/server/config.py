@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from lacre.errors import ConfigError
 
 DSN_ENVIRONMENT = "LACRE_POSTGRES_DSN"
+ALL_SERVICES = frozenset({"log"})
+"""Every service ``lacre server`` can run."""
 PASSPHRASE_ENVIRONMENT = "LACRE_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
 
@@ -18,6 +20,7 @@ class ServerConfig:
     """Everything ``lacre server`` needs to start."""
 
     data_dir: Path
+    services: frozenset[str] = ALL_SERVICES
     host: str = "127.0.0.1"
     port: int = 3000
     dev: bool = False
@@ -35,6 +38,7 @@ class ServerConfig:
         cls,
         *,
         data_dir: Path,
+        services: frozenset[str],
         host: str,
         port: int,
         dev: bool,
@@ -47,8 +51,14 @@ class ServerConfig:
         if public_url is not None:
             _check_url(public_url)
         passphrase = os.environ.get(PASSPHRASE_ENVIRONMENT)
+        unknown = services - ALL_SERVICES
+        if unknown:
+            raise ConfigError(
+                "unknown services", expected=sorted(ALL_SERVICES), found=sorted(unknown)
+            )
         return cls(
             data_dir=data_dir,
+            services=services,
             host=host,
             port=port,
             dev=dev,
