@@ -18,9 +18,12 @@ class Error(Exception):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        if self.expected is None and self.found is None:
-            return self.message
-        return f"{self.message}: expected {self.expected}, found {self.found}"
+        parts = [
+            f"{label} {value}"
+            for label, value in (("expected", self.expected), ("found", self.found))
+            if value is not None
+        ]
+        return f"{self.message}: {', '.join(parts)}" if parts else self.message
 
     def diagnostics(self) -> str:
         """Return the full, user-facing explanation of this error."""

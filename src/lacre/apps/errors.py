@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from lacre.errors import Error, InvalidInput, NotFound, PushbackError, TooLarge
 
@@ -46,7 +47,27 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(400, f"invalid request: {problems}")
 
 
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Routing errors (no such path, method not allowed) in the same JSON shape."""
+    assert isinstance(exc, HTTPException)
+    message = str(exc.detail)
+    if exc.status_code in (404, 405):
+        message = f"{message}: {request.method} {request.url.path[:200]}"
+    if exc.status_code == 405 and exc.headers and "Allow" in exc.headers:
+        message += f" (allowed: {exc.headers['Allow']})"
+    response = error_response(exc.status_code, message)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    """Last resort: a bug. Answer 500 in the JSON shape, without internals."""
+    return error_response(500, f"internal server error ({type(exc).__name__})")
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Make ``app`` answer every lacre error and validation failure as JSON."""
+    """Make ``app`` answer every lacre error, validation and routing failure as JSON."""
     app.add_exception_handler(Error, _lacre_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

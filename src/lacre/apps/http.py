@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from fastapi import Request
 
@@ -37,5 +38,11 @@ async def read_json(request: Request, limit: int = MAX_JSON_BODY) -> object:
         return json.loads(body, parse_constant=_reject_constant)
     except RecursionError as exc:
         raise InvalidInput("request body is not valid JSON: nested too deeply") from exc
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"request body is not valid JSON: {exc}") from exc
+    except ValueError as exc:  # the only other one: int()'s limit on digits
+        raise InvalidInput(
+            "request body is not valid JSON: a number has too many digits",
+            expected=f"at most {sys.get_int_max_str_digits()}",
+            found="more",
+        ) from exc

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from lacre.errors import InvalidInput
 from lacre.rekor.kinds import material
+from lacre.rekor.kinds.common import type_name
 
 _DIGEST_LENGTHS = {"sha1": 40, "sha256": 64, "sha384": 96, "sha512": 128}
 _BARE_ALGORITHMS = {length: name for name, length in _DIGEST_LENGTHS.items()}
@@ -29,10 +30,12 @@ class SearchQuery:
     def parse(cls, request: object) -> SearchQuery:
         """Parse a SearchIndex JSON object; at least one criterion is required."""
         if not isinstance(request, dict):
-            raise InvalidInput("search query must be a JSON object", found=type(request).__name__)
+            raise InvalidInput(f"search query: expected a JSON object, found {type_name(request)}")
         unknown = sorted(set(request) - _FIELDS)
         if unknown:
-            raise InvalidInput("unknown search fields", expected=sorted(_FIELDS), found=unknown)
+            raise InvalidInput(
+                "unknown search fields", expected=sorted(_FIELDS), found=_short(unknown)
+            )
         terms = [
             term
             for term in (
@@ -54,7 +57,7 @@ def _operator(value: object) -> str:
     if value is None:
         return "or"
     if value not in ("and", "or"):
-        raise InvalidInput("operator must be 'and' or 'or'", found=value)
+        raise InvalidInput("unsupported operator", expected="'and' or 'or'", found=_short(value))
     return str(value)
 
 
@@ -62,7 +65,11 @@ def _hash_term(value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > MAX_TERM:
-        raise InvalidInput("hash must be a string such as sha256:<hex>", found=_short(value))
+        raise InvalidInput(
+            "hash must be a string",
+            expected="<algorithm>:<hex> such as sha256:<64 hex digits>",
+            found=_short(value),
+        )
     algorithm, _, digest = value.lower().rpartition(":")
     algorithm = algorithm or _BARE_ALGORITHMS.get(len(digest), "")
     if _DIGEST_LENGTHS.get(algorithm) != len(digest) or not _HEX.fullmatch(digest):
@@ -79,7 +86,9 @@ def _key_term(value: object) -> str | None:
         return None
     if not isinstance(value, dict):
         raise InvalidInput(
-            "publicKey must be an object with format and content", found=_short(value)
+            "publicKey must be an object",
+            expected="an object with format and content",
+            found=_short(value),
         )
     if value.get("format") != "x509":
         raise InvalidInput(
@@ -87,7 +96,11 @@ def _key_term(value: object) -> str | None:
         )
     content = value.get("content")
     if not isinstance(content, str):
-        raise InvalidInput("publicKey.content must be base64 of a PEM or DER key or certificate")
+        raise InvalidInput(
+            "publicKey.content must be a string",
+            expected="base64 of a PEM or DER key or certificate",
+            found=_short(content),
+        )
     try:
         raw = base64.b64decode(content, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -100,10 +113,20 @@ def _text_term(value: object, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > MAX_TERM:
-        raise InvalidInput(f"{field} must be a non-empty string", found=_short(value))
+        raise InvalidInput(
+            f"{field} must be a non-empty string",
+            expected=f"1 to {MAX_TERM} characters",
+            found=_short(value),
+        )
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{field} is not valid Unicode text (lone surrogate)") from None
     return value.lower()
 
 
 def _short(value: object) -> str:
+    if value is None:
+        return "nothing"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -9,6 +9,7 @@ from typing import Any
 from lacre.errors import InvalidInput, NotFound
 from lacre.rekor.ids import entry_id, parse_entry_id
 from lacre.rekor.kinds import canonicalize_v1, index_keys_of
+from lacre.rekor.kinds.common import located, type_name
 from lacre.rekor.search import SearchQuery
 from lacre.rekor.set import sign_set
 from lacre.tlog import InclusionProof, SearchIndex, TransparencyLog
@@ -86,17 +87,16 @@ class RekorV1:
     def get_by_index(self, index: int) -> V1Entry:
         """The entry at ``index``."""
         if index < 0:
-            raise InvalidInput("logIndex must not be negative", found=index)
+            raise InvalidInput("logIndex must not be negative", expected=">= 0", found=index)
         state = self.log.reader.state()
         if index >= state.size:
             raise NotFound(f"no entry at index {index}: the log has {state.size} entries")
         return self._entry(index, self.log.reader.entry(index), state.size, state.checkpoint)
 
     def retrieve(self, request: object) -> list[V1Entry]:
-        """Entries named by ``entryUUIDs``, ``logIndexes`` or proposed ``entries`` (found ones)."""
-        field, items = _retrieve_items(request)
+        """Entries named by ``entryUUIDs``, ``logIndexes`` and proposed ``entries`` (found ones)."""
         found: list[V1Entry] = []
-        for position, item in enumerate(items):
+        for field, position, item in _retrieve_items(request):
             try:
                 found.append(self._retrieve_one(field, position, item))
             except NotFound:
@@ -140,7 +140,8 @@ class RekorV1:
             raise InvalidInput(
                 "firstSize must not exceed lastSize", expected=f"<= {size}", found=first
             )
-        hashes = self.log.reader.consistency_proof(first, size)
+        with located("lastSize"):  # first <= size here: only lastSize can be out of range
+            hashes = self.log.reader.consistency_proof(first, size)
         return {
             "rootHash": self.log.reader.root(size).hex(),
             "hashes": [node.hex() for node in hashes],
@@ -164,19 +165,31 @@ class RekorV1:
         )
 
 
-def _retrieve_items(request: object) -> tuple[str, list[object]]:
+_RETRIEVE_FIELDS = ("entryUUIDs", "logIndexes", "entries")
+
+
+def _retrieve_items(request: object) -> list[tuple[str, int, object]]:
+    """(field, position, item) of every item a retrieve request names."""
     if not isinstance(request, dict):
-        raise InvalidInput("retrieve request must be a JSON object", found=type(request).__name__)
-    fields = [name for name in ("entryUUIDs", "logIndexes", "entries") if request.get(name)]
-    if len(fields) != 1 or set(request) - {"entryUUIDs", "logIndexes", "entries"}:
+        raise InvalidInput(f"retrieve request: expected a JSON object, found {type_name(request)}")
+    unknown = sorted(set(request) - set(_RETRIEVE_FIELDS))
+    if unknown:
         raise InvalidInput(
-            "retrieve request must have exactly one of entryUUIDs, logIndexes or entries",
-            found=sorted(request),
+            "unknown retrieve fields", expected=list(_RETRIEVE_FIELDS), found=unknown
         )
-    items = request[fields[0]]
-    if not isinstance(items, list) or not 1 <= len(items) <= MAX_RETRIEVE:
+    items: list[tuple[str, int, object]] = []
+    for field in _RETRIEVE_FIELDS:
+        values = request.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, list) or len(values) > MAX_RETRIEVE:
+            raise InvalidInput(
+                f"{field} must be a list of at most {MAX_RETRIEVE} items",
+                found=len(values) if isinstance(values, list) else type(values).__name__,
+            )
+        items.extend((field, position, value) for position, value in enumerate(values))
+    if not items:
         raise InvalidInput(
-            f"{fields[0]} must be a list of 1 to {MAX_RETRIEVE} items",
-            found=len(items) if isinstance(items, list) else type(items).__name__,
+            "retrieve request names no entry: give entryUUIDs, logIndexes or entries"
         )
-    return fields[0], items
+    return items

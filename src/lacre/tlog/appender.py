@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -46,6 +46,7 @@ class Integrated:
 @dataclass
 class _Submission:
     entries: Sequence[bytes]
+    hashes: list[bytes]
     future: Future[Integrated]
 
 
@@ -53,10 +54,19 @@ class Appender:
     """Sequences and integrates entries of one log on a background thread."""
 
     def __init__(
-        self, store: LogStore, log: LogInfo, signer: NoteSigner, options: LogOptions
+        self,
+        store: LogStore,
+        log: LogInfo,
+        signer: NoteSigner,
+        options: LogOptions,
+        on_commit: Callable[[LogState], None] | None = None,
     ) -> None:
-        """Start integrating submissions to ``log`` in ``store``."""
+        """Start integrating submissions to ``log`` in ``store``.
+
+        ``on_commit`` is told every newly committed state.
+        """
         self._store, self._log, self._signer, self._options = store, log, signer, options
+        self._on_commit = on_commit
         self._queue: deque[_Submission] = deque()
         self._queued = 0
         self._cond = threading.Condition()
@@ -69,6 +79,7 @@ class Appender:
         """Queue ``entries``; the future resolves once they are integrated."""
         for entry in entries:
             self._check_entry(entry)
+        hashes = [leaf_hash(entry) for entry in entries]
         future: Future[Integrated] = Future()
         with self._cond:
             if self._closed:
@@ -79,7 +90,7 @@ class Appender:
                     f"(limit {self._options.max_pending}); retry shortly",
                     retry_after_s=1.0,
                 )
-            self._queue.append(_Submission(entries, future))
+            self._queue.append(_Submission(entries, hashes, future))
             self._queued += len(entries)
             self._cond.notify()
         return future
@@ -135,7 +146,10 @@ class Appender:
     def _integrate(self, batch: list[_Submission]) -> None:
         batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
         try:
-            outcome = self._commit([entry for item in batch for entry in item.entries])
+            outcome = self._commit(
+                [entry for item in batch for entry in item.entries],
+                [digest for item in batch for digest in item.hashes],
+            )
         except BaseException as exc:
             self._edge = None
             for item in batch:
@@ -150,8 +164,9 @@ class Appender:
             )
             offset = end
 
-    def _commit(self, entries: list[bytes]) -> tuple[list[int], list[bool], int, bytes, int]:
-        hashes = [leaf_hash(entry) for entry in entries]
+    def _commit(
+        self, entries: list[bytes], hashes: list[bytes]
+    ) -> tuple[list[int], list[bool], int, bytes, int]:
         moment = int(time.time())
         with self._store.write(self._log) as txn:
             state = _require_state(txn)
@@ -171,10 +186,13 @@ class Appender:
                 time=moment,
             )
             txn.put_tiles(result.tiles)
-            txn.put_state(
-                LogState(result.edge.size, b"".join(result.edge.frontier.hashes), checkpoint)
+            committed = LogState(
+                result.edge.size, b"".join(result.edge.frontier.hashes), checkpoint
             )
+            txn.put_state(committed)
         self._edge = result.edge
+        if self._on_commit is not None:
+            self._on_commit(committed)
         return indices, new, result.edge.size, checkpoint, moment
 
     def _edge_for(self, txn: WriteTransaction, state: LogState) -> RightEdge:

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lacre.errors import StorageError
-from lacre.transparency.merkle import Frontier, root_of
+from lacre.tlog.tiletree import full_tile_record
+from lacre.transparency.merkle import Frontier
 
 TILE_WIDTH = 256
 TILE_HEIGHT = 8
@@ -93,8 +94,8 @@ def integrate(edge: RightEdge, leaf_hashes: Sequence[bytes]) -> Integration:
     """Append ``leaf_hashes`` to the log described by ``edge``.
 
     Returns the new edge (``edge`` itself is left untouched), every tile whose
-    content changed (full tiles once, partial tiles with their new width) and
-    the new root hash.
+    content changed (full tiles once, as records with their inner nodes;
+    partial tiles with their new width) and the new root hash.
     """
     new_edge = edge.copy()
     tiles: dict[TileKey, bytes] = {}
@@ -120,8 +121,8 @@ def _extend_level(
     for node in incoming:
         tile.append(node)
         if len(tile) == TILE_WIDTH:
-            tiles[(level, index)] = b"".join(tile)
-            completed.append(root_of(tile))
+            tiles[(level, index)], root = full_tile_record(tile)
+            completed.append(root)
             index, tile = index + 1, []
     if tile:
         tiles[(level, index)] = b"".join(tile)

@@ -32,7 +32,9 @@ class TransparencyLog:
         self.store, self.info, self.options = store, log, options
         self.note_signer = NoteSigner(key_name or log.origin, signer)
         self.reader = LogReader(store, log, tile_cache=options.tile_cache)
-        self._appender = Appender(store, log, self.note_signer, options)
+        self._appender = Appender(
+            store, log, self.note_signer, options, on_commit=self.reader.observe
+        )
 
     @classmethod
     def open(

@@ -22,7 +22,7 @@ class LogOptions:
     """Entries waiting for integration beyond which appends are refused with pushback."""
     max_entry_bytes: int = MAX_ENTRY_BYTES_LIMIT
     """Largest accepted entry."""
-    tile_cache: int = 2048
+    tile_cache: int = 4096
     """Full tiles (with their inner nodes) kept in memory for proofs."""
 
     def __post_init__(self) -> None:

@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from lacre.errors import InvalidInput, NotFound, StorageError
 from lacre.tlog.integrate import HASH_SIZE, TILE_HEIGHT, TILE_WIDTH, nodes_at_tile_level
 from lacre.tlog.storage.base import LogInfo, LogState, LogStore, entry_key
+from lacre.tlog.tiletree import TileTree
 from lacre.transparency import merkle
 from lacre.transparency.tiles import TileRef, encode_entry_bundle
-
-TileTree = list[list[bytes]]
-"""A tile's hashes (row 0) and every complete inner node above them (rows 1..8)."""
 
 
 @dataclass(frozen=True)
@@ -31,25 +29,22 @@ class InclusionProof:
     hashes: list[bytes]
 
 
-def build_tile_tree(hashes: list[bytes]) -> TileTree:
-    """Compute every complete inner node of one tile."""
-    rows = [hashes]
-    while len(rows[-1]) > 1:
-        below = rows[-1]
-        rows.append([merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
-    return rows
-
-
 class LogReader:
     """Reads one log's committed state; safe to share between threads."""
 
-    def __init__(self, store: LogStore, log: LogInfo, *, tile_cache: int = 2048) -> None:
-        """Read ``log`` from ``store``, caching the inner nodes of up to ``tile_cache`` tiles."""
+    def __init__(self, store: LogStore, log: LogInfo, *, tile_cache: int = 4096) -> None:
+        """Read ``log`` from ``store``, keeping up to ``tile_cache`` tiles in memory.
+
+        The latest state is read from storage whenever it is asked for; lookups
+        of entries, tiles and proofs at a known size use the largest state seen
+        (from storage or, through :meth:`observe`, from this process's
+        appender) and go to storage only when they reach beyond it.
+        """
         self._store, self._log = store, log
         self._capacity = tile_cache
         self._trees: OrderedDict[tuple[int, int, int], TileTree] = OrderedDict()
         self._lock = threading.Lock()
-        self._seen_size = 0
+        self._known: LogState | None = None
 
     @property
     def log(self) -> LogInfo:
@@ -61,7 +56,21 @@ class LogReader:
         state = self._store.state(self._log)
         if state is None:
             raise StorageError(f"log {self._log.name} has no checkpoint yet")
+        self.observe(state)
         return state
+
+    def observe(self, state: LogState) -> None:
+        """Learn of a committed state (from storage or this process's appender)."""
+        with self._lock:
+            if self._known is None or state.size > self._known.size:
+                self._known = state
+
+    def _size_at_least(self, needed: int) -> int:
+        """A committed size of at least ``needed`` if the log has one (else the latest)."""
+        known = self._known
+        if known is not None and known.size >= needed:
+            return known.size
+        return self.state().size
 
     def checkpoint(self) -> bytes:
         """The latest signed checkpoint note."""
@@ -70,7 +79,8 @@ class LogReader:
     def tile(self, level: int, index: int, width: int) -> bytes:
         """The first ``width`` hashes of hash tile (level, index); NotFound if not that wide yet."""
         TileRef(level, index, width)
-        nodes = nodes_at_tile_level(self.state().size, level)
+        needed = (index * TILE_WIDTH + width) << (TILE_HEIGHT * level)
+        nodes = nodes_at_tile_level(self._size_at_least(needed), level)
         if index * TILE_WIDTH + width > nodes:
             raise NotFound(f"tile {level}/{index} with {width} hashes does not exist yet")
         return self._read_tile(level, index, width)
@@ -85,13 +95,13 @@ class LogReader:
         """Entry bundle ``index`` holding its first ``width`` entries."""
         TileRef.entries(index, width)
         start = index * TILE_WIDTH
-        if start + width > self.state().size:
+        if start + width > self._size_at_least(start + width):
             raise NotFound(f"entry bundle {index} with {width} entries does not exist yet")
         return encode_entry_bundle(self._store.entries(self._log, start, start + width))
 
     def entry(self, index: int) -> bytes:
         """The entry at ``index``."""
-        size = self.state().size
+        size = self._size_at_least(index + 1)
         if not 0 <= index < size:
             raise NotFound(f"no entry at index {index}: the log has {size} entries")
         entries = self._store.entries(self._log, index, index + 1)
@@ -116,7 +126,7 @@ class LogReader:
 
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """Proof that entry ``index`` is in the tree of ``size`` (default: latest)."""
-        tree_size = self._tree_size(size)
+        tree_size = self._tree_size(size, covering=index + 1)
         if not 0 <= index < tree_size:
             raise InvalidInput(
                 "inclusion proof index out of range",
@@ -150,13 +160,10 @@ class LogReader:
             return merkle.EMPTY_ROOT
         return merkle.subtree_hash(0, tree_size, self._node_reader(tree_size))
 
-    def _tree_size(self, size: int | None) -> int:
-        if size is not None and 0 <= size <= self._seen_size:
-            return size
-        latest = self.state().size
-        self._seen_size = max(self._seen_size, latest)
+    def _tree_size(self, size: int | None, covering: int = 0) -> int:
         if size is None:
-            return latest
+            return self.state().size
+        latest = self._size_at_least(max(covering, size))
         if not 0 <= size <= latest:
             raise InvalidInput(
                 "tree size out of range", expected=f"0 <= size <= {latest}", found=size
@@ -173,7 +180,7 @@ class LogReader:
             tree = trees.get(key)
             if tree is None:
                 tree = trees[key] = self._tile_tree(tile_level, key[1], size)
-            return tree[height][(first % TILE_WIDTH) >> height]
+            return tree.node(height, (first % TILE_WIDTH) >> height)
 
         return read
 
@@ -185,16 +192,15 @@ class LogReader:
             if tree is not None:
                 self._trees.move_to_end(key)
                 return tree
-        tree = build_tile_tree(_split(self._read_tile(level, index, width)))
+        record = self._store.tiles(self._log, [(level, index)]).get((level, index), b"")
+        if len(record) < width * HASH_SIZE:
+            raise StorageError(f"stored tile {level}/{index} is shorter than the tree requires")
+        tree = TileTree.from_record(record, width)
         with self._lock:
             self._trees[key] = tree
             if len(self._trees) > self._capacity:
                 self._trees.popitem(last=False)
         return tree
-
-
-def _split(data: bytes) -> list[bytes]:
-    return [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
 
 
 def _check_hash(value: bytes, what: str) -> None:

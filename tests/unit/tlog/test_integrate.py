@@ -36,13 +36,25 @@ def scratch_tiles(leaf_hashes: Sequence[bytes]) -> dict[TileKey, bytes]:
     level, nodes = 0, list(leaf_hashes)
     while nodes:
         for index in range(0, len(nodes), TILE_WIDTH):
-            tiles[(level, index // TILE_WIDTH)] = b"".join(nodes[index : index + TILE_WIDTH])
+            tiles[(level, index // TILE_WIDTH)] = naive_record(nodes[index : index + TILE_WIDTH])
         nodes = [
             merkle.root_of(nodes[i : i + TILE_WIDTH])
             for i in range(0, len(nodes) - TILE_WIDTH + 1, TILE_WIDTH)
         ]
         level += 1
     return tiles
+
+
+def naive_record(hashes: Sequence[bytes]) -> bytes:
+    """A tile's stored record: its hashes, then (full tiles only) every inner node, lowest first."""
+    if len(hashes) < TILE_WIDTH:
+        return b"".join(hashes)
+    inner = [
+        merkle.root_of(hashes[position << height : (position + 1) << height])
+        for height in range(1, 9)
+        for position in range(TILE_WIDTH >> height)
+    ]
+    return b"".join(hashes) + b"".join(inner)
 
 
 def edge_from_tiles(frontier: merkle.Frontier, tiles: dict[TileKey, bytes]) -> RightEdge:
@@ -123,7 +135,7 @@ def test_tree_beyond_two_tile_levels() -> None:
     assert size == len(all_leaves)
     # level 2 holds the one node covering the first 65536 leaves.
     assert tiles[(2, 0)] == merkle.root_of(all_leaves[: TILE_WIDTH * TILE_WIDTH])
-    assert decode_tile(tiles[(1, 0)], TILE_WIDTH)[-1] == merkle.root_of(
+    assert decode_tile(tiles[(1, 0)][: TILE_WIDTH * HASH_SIZE], TILE_WIDTH)[-1] == merkle.root_of(
         all_leaves[TILE_WIDTH * (TILE_WIDTH - 1) : TILE_WIDTH * TILE_WIDTH]
     )
     assert len(tiles[(1, 1)]) == HASH_SIZE  # one full level-0 tile beyond the first 65536

@@ -50,6 +50,11 @@ CREATE TABLE IF NOT EXISTS tiles (
 """
 
 _LOOKUP_CHUNK = 500
+_PAGE_SIZE = 16384
+"""Pages of 16 KiB waste less of each page on 1 KiB entries (only takes effect on new files)."""
+_AUTOCHECKPOINT_PAGES = 8192
+"""Copy the WAL into the database every 128 MiB rather than 4 MiB: index pages that every
+batch touches are then written back once per many batches."""
 
 
 def _entries_table(log_id: int) -> str:
@@ -115,6 +120,7 @@ class SqliteStore:
         self._writer_lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = self._connection()
+        conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
 
@@ -126,6 +132,7 @@ class SqliteStore:
         conn.execute("PRAGMA busy_timeout=60000")
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute(f"PRAGMA cache_size=-{self._cache_kib}")
+        conn.execute(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT_PAGES}")
         return conn
 
     def _connection(self) -> sqlite3.Connection:
