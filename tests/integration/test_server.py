@@ -186,3 +186,16 @@ def test_serve_log_runs_the_log_service_alone(data_dir: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_fsck_passes_on_a_data_dir_with_both_rekor_logs(server: Server, data_dir: Path) -> None:
+    _append_out_of_process(data_dir)
+    result = subprocess.run(
+        [sys.executable, "-m", "lacre", "log", "fsck", "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "log main: 700 entries" in result.stdout
+    assert "log rekor-v1: 0 entries" in result.stdout

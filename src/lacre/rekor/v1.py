@@ -106,13 +106,21 @@ class RekorV1:
     def _retrieve_one(self, field: str, position: int, item: object) -> V1Entry:
         if field == "entryUUIDs":
             if not isinstance(item, str):
-                raise InvalidInput(f"entryUUIDs[{position}]: expected a string", found=item)
-            return self.get(item)
+                raise InvalidInput(
+                    f"entryUUIDs[{position}]: expected a string, found {type_name(item)}"
+                )
+            with located(f"entryUUIDs[{position}]"):
+                return self.get(item)
         if field == "logIndexes":
-            if not isinstance(item, int) or isinstance(item, bool):
-                raise InvalidInput(f"logIndexes[{position}]: expected an integer", found=item)
+            if not isinstance(item, int) or isinstance(item, bool) or item < 0:
+                number = isinstance(item, int | float) and not isinstance(item, bool)
+                raise InvalidInput(
+                    f"logIndexes[{position}]: expected a non-negative integer, "
+                    f"found {item if number else type_name(item)}"
+                )
             return self.get_by_index(item)
-        body = canonicalize_v1(item).body
+        with located(f"entries[{position}]"):
+            body = canonicalize_v1(item).body
         return self.get_by_index(self.log.reader.index_of(leaf_hash(body)))
 
     def search(self, request: object) -> list[str]:
@@ -175,17 +183,18 @@ def _retrieve_items(request: object) -> list[tuple[str, int, object]]:
     unknown = sorted(set(request) - set(_RETRIEVE_FIELDS))
     if unknown:
         raise InvalidInput(
-            "unknown retrieve fields", expected=list(_RETRIEVE_FIELDS), found=unknown
+            "unknown retrieve fields", expected=list(_RETRIEVE_FIELDS), found=repr(unknown)[:80]
         )
     items: list[tuple[str, int, object]] = []
     for field in _RETRIEVE_FIELDS:
         values = request.get(field)
         if values is None:
             continue
-        if not isinstance(values, list) or len(values) > MAX_RETRIEVE:
+        if not isinstance(values, list):
+            raise InvalidInput(f"{field}: expected an array, found {type_name(values)}")
+        if len(values) > MAX_RETRIEVE:
             raise InvalidInput(
-                f"{field} must be a list of at most {MAX_RETRIEVE} items",
-                found=len(values) if isinstance(values, list) else type(values).__name__,
+                f"{field}: too many items", expected=f"at most {MAX_RETRIEVE}", found=len(values)
             )
         items.extend((field, position, value) for position, value in enumerate(values))
     if not items:

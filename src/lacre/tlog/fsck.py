@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import islice
 
-from lacre.errors import StorageError, VerificationError
+from lacre.errors import InvalidInput, StorageError
 from lacre.keys import PublicKey
 from lacre.tlog.integrate import HASH_SIZE, RightEdge, TileKey, integrate
 from lacre.tlog.storage.base import LogInfo, LogState, LogStore
 from lacre.transparency.checkpoint import Checkpoint, open_checkpoint
 from lacre.transparency.merkle import leaf_hash
-from lacre.transparency.note import KeyNoteVerifier
+from lacre.transparency.note import KeyNoteVerifier, SignedNote
 
 _BATCH = 4096
 
@@ -59,10 +59,17 @@ def check_store(store: LogStore) -> list[LogCheck]:
 
 
 def _verified_checkpoint(log: LogInfo, state: LogState) -> Checkpoint:
-    verifier = KeyNoteVerifier(log.origin, PublicKey.from_der(log.public_key))
+    """The stored checkpoint, which must carry a valid signature by the log's key.
+
+    The key may sign under a name other than the origin (Rekor v1 does), so
+    every name on the note is tried with the log's key.
+    """
+    key = PublicKey.from_der(log.public_key)
     try:
-        checkpoint = open_checkpoint(state.checkpoint, [verifier], origin=log.origin)
-    except VerificationError as exc:
+        names = {signature.name for signature in SignedNote.parse(state.checkpoint).signatures}
+        verifiers = [KeyNoteVerifier(name, key) for name in sorted(names)]
+        checkpoint = open_checkpoint(state.checkpoint, verifiers, origin=log.origin)
+    except InvalidInput as exc:
         raise StorageError(f"log {log.name}: latest checkpoint does not verify: {exc}") from exc
     if checkpoint.size != state.size:
         raise StorageError(

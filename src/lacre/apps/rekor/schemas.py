@@ -140,8 +140,8 @@ _RETRIEVE_FIELDS = ("entryUUIDs", "logIndexes", "entries")
 RETRIEVE: dict[str, Any] = {
     "type": "object",
     "description": (
-        "exactly one non-empty list of entryUUIDs, logIndexes or entries "
-        "(null or empty lists count as absent)"
+        f"entryUUIDs, logIndexes and/or entries, at most {MAX_RETRIEVE} of each; at least one "
+        "non-empty (null or empty lists count as absent)"
     ),
     "additionalProperties": False,
     "properties": {

@@ -178,8 +178,9 @@ def _details(node: Json, allowed: frozenset[KeyAlgorithm]) -> KeyAlgorithm:
             raise InvalidInput(f"{node.path}: unsupported PublicKeyDetails number {value}")
         details = _DETAILS_NUMBERS[value]
     else:
+        name = node.text()
         with located(node.path):
-            details = KeyAlgorithm.from_details(node.text())
+            details = KeyAlgorithm.from_details(name)
     if details not in allowed:
         reason = (
             " (pure Ed25519 cannot sign a prehashed digest)"
