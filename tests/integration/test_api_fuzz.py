@@ -11,12 +11,11 @@ checks:
 * ``negative_data_rejection``: what the request schemas refuse, the server
   refuses (so ``lacre.apps.rekor.schemas`` stays truthful).
 
-Left out on purpose: ``status_code_conformance`` (the routes document FastAPI's
-422 for validation errors, but the server answers 400 as Rekor does, and 400,
-404 and 413 are not documented), ``content_type_conformance`` (the PEM public
-key, checkpoints and tiles are documented as JSON) and
-``positive_data_acceptance`` (schema-valid entries carry random signatures,
-which the server rightly refuses).
+* ``status_code_conformance`` and ``content_type_conformance``: every status
+  and media type the server answers with is documented.
+
+Left out on purpose: ``positive_data_acceptance`` (schema-valid entries carry
+random signatures, which the server rightly refuses).
 
 The server runs on a real data directory seeded with one Rekor v1 and one v2
 entry. Nothing the fuzzer sends may be written: both logs keep their size and
@@ -43,8 +42,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
     negative_data_rejection,
     response_schema_conformance,
+    status_code_conformance,
 )
 
 from tests.integration.servers import Server
@@ -103,7 +104,14 @@ def errors_are_json(
     return None
 
 
-CHECKS = [not_a_server_error, errors_are_json, response_schema_conformance, negative_data_rejection]
+CHECKS = [
+    not_a_server_error,
+    errors_are_json,
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    negative_data_rejection,
+]
 
 
 def _seed_requests() -> tuple[dict[str, Any], dict[str, Any]]:

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from lacre.apps.errors import error_response
 from lacre.apps.http import read_json
+from lacre.apps.openapi import ERROR_SCHEMA, PemResponse
 from lacre.apps.rekor.schemas import (
     CREATE_ENTRY_V2,
     PROPOSED_ENTRY,
@@ -21,6 +22,10 @@ from lacre.rekor.v1 import RekorV1
 from lacre.rekor.v2 import RekorV2
 
 _ENTRIES = "/api/v1/log/entries"
+_CONFLICT: dict[str, Any] = {
+    "description": "An equivalent entry is already logged",
+    "content": {"application/json": {"schema": ERROR_SCHEMA}},
+}
 
 
 def v1_router(rekor: RekorV1) -> APIRouter:
@@ -32,7 +37,7 @@ def v1_router(rekor: RekorV1) -> APIRouter:
         status_code=201,
         summary="Log a proposed entry (hashedrekord 0.0.1, dsse 0.0.1, intoto 0.0.2)",
         openapi_extra=json_body(PROPOSED_ENTRY, "A ProposedEntry"),
-        responses={409: {"description": "An equivalent entry is already logged"}},
+        responses={409: _CONFLICT},
     )
     async def create_entry(request: Request) -> Response:
         entry, new = await rekor.create(await read_json(request))
@@ -81,11 +86,12 @@ def v1_router(rekor: RekorV1) -> APIRouter:
         _check_tree(rekor, treeID)
         return rekor.consistency(firstSize, lastSize)
 
-    @router.get("/api/v1/log/publicKey", summary="The log's public key (PEM)")
+    @router.get(
+        "/api/v1/log/publicKey", summary="The log's public key (PEM)", response_class=PemResponse
+    )
     def public_key(treeID: str | None = None) -> Response:  # noqa: N803
         _check_tree(rekor, treeID)
-        pem = rekor.log.note_signer.signer.public_key.pem
-        return Response(pem, media_type="application/x-pem-file")
+        return PemResponse(rekor.log.note_signer.signer.public_key.pem)
 
     @router.post(
         "/api/v1/index/retrieve",
@@ -112,7 +118,7 @@ def v2_router(rekor: RekorV2) -> APIRouter:
         status_code=201,
         summary="Log a hashedrekord 0.0.2 (or dsse 0.0.2) entry; answers once it is integrated",
         openapi_extra=json_body(CREATE_ENTRY_V2, "A CreateEntryRequest"),
-        responses={409: {"description": "An equivalent entry is already logged"}},
+        responses={409: _CONFLICT},
     )
     async def create_entry(request: Request) -> Response:
         entry, new = await rekor.create(await read_json(request))

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 import lacre
 from lacre.apps.errors import install_error_handlers
+from lacre.apps.openapi import install_openapi
 from lacre.apps.rekor.routes import v1_router, v2_router
 from lacre.apps.server import runtime
 from lacre.apps.server.config import ServerConfig
@@ -36,6 +37,7 @@ def create_app(store: LogStore, logs: runtime.Logs, services: frozenset[str]) ->
 
     app = FastAPI(title="lacre", version=lacre.__version__, lifespan=lifespan)
     install_error_handlers(app)
+    install_openapi(app)
 
     @app.get("/healthz", summary="Liveness")
     def healthz() -> dict[str, str]:

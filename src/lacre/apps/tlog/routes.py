@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from lacre.apps.openapi import CheckpointResponse, OctetStreamResponse
 from lacre.tlog import LogReader
 from lacre.transparency.tiles import TILE_WIDTH, TileRef
 
@@ -15,15 +16,17 @@ def tiles_router(reader: LogReader, prefix: str = "") -> APIRouter:
     """A router serving ``reader``'s log under ``prefix`` (``""`` for the root)."""
     router = APIRouter(prefix=prefix, tags=[f"log {reader.log.name}"])
 
-    @router.get("/checkpoint", summary="The latest signed checkpoint")
+    @router.get(
+        "/checkpoint", summary="The latest signed checkpoint", response_class=CheckpointResponse
+    )
     def checkpoint() -> Response:
-        return Response(
-            reader.checkpoint(),
-            media_type="text/plain; charset=utf-8",
-            headers={"Cache-Control": "no-cache"},
-        )
+        return CheckpointResponse(reader.checkpoint(), headers={"Cache-Control": "no-cache"})
 
-    @router.get("/tile/{path:path}", summary="A hash tile or an entry bundle")
+    @router.get(
+        "/tile/{path:path}",
+        summary="A hash tile or an entry bundle",
+        response_class=OctetStreamResponse,
+    )
     def tile(path: str) -> Response:
         return tile_response(reader, TileRef.parse(f"tile/{path}"))
 
@@ -37,4 +40,4 @@ def tile_response(reader: LogReader, ref: TileRef) -> Response:
     else:
         data = reader.tile(ref.level, ref.index, ref.width)
     cache = IMMUTABLE if ref.width == TILE_WIDTH else SHORT_LIVED
-    return Response(data, media_type="application/octet-stream", headers={"Cache-Control": cache})
+    return OctetStreamResponse(data, headers={"Cache-Control": cache})
