@@ -17,17 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lacre.errors import InvalidInput
+from lacre.jsontypes import MISSING, type_name, utf8
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
 
 _B64 = re.compile(r"[A-Za-z0-9+/\-_]*={0,2}")
-_MISSING = object()
 
 
 def pae(payload_type: str, payload: bytes) -> bytes:
     """Return the DSSE v1 Pre-Authentication Encoding of ``payload`` with ``payload_type``."""
-    encoded_type = _utf8(payload_type, "payloadType")
+    encoded_type = utf8(payload_type, "payloadType")
     return b"DSSEv1 %d %b %d %b" % (len(encoded_type), encoded_type, len(payload), payload)
 
 
@@ -59,10 +59,10 @@ class Envelope:
         document = _mapping(_load(data, path) if isinstance(data, str | bytes) else data, path)
         payload = decode_b64(_text(document, "payload", path), f"{path}.payload")
         payload_type = _text(document, "payloadType", path)
-        _utf8(payload_type, f"{path}.payloadType")
-        items = document.get("signatures", _MISSING)
+        utf8(payload_type, f"{path}.payloadType")
+        items = document.get("signatures", MISSING)
         if not isinstance(items, list) or not items:
-            found = "an empty array" if isinstance(items, list) else _type_name(items)
+            found = "an empty array" if isinstance(items, list) else type_name(items)
             raise InvalidInput(f"{path}.signatures: expected a non-empty array, found {found}")
         signatures = tuple(
             _signature(item, f"{path}.signatures[{n}]") for n, item in enumerate(items)
@@ -116,9 +116,9 @@ class Statement:
                 expected=" or ".join(STATEMENT_TYPES),
                 found=repr(statement_type),
             )
-        items = document.get("subject", _MISSING)
+        items = document.get("subject", MISSING)
         if not isinstance(items, list) or not items:
-            found = "an empty array" if isinstance(items, list) else _type_name(items)
+            found = "an empty array" if isinstance(items, list) else type_name(items)
             raise InvalidInput(f"statement.subject: expected a non-empty array, found {found}")
         subjects = tuple(_subject(item, f"statement.subject[{n}]") for n, item in enumerate(items))
         predicate_type = _text(document, "predicateType", "statement")
@@ -146,7 +146,7 @@ def _signature(item: object, path: str) -> Signature:
     if keyid is None:
         keyid = ""
     if not isinstance(keyid, str):
-        raise InvalidInput(f"{path}.keyid: expected a string, found {_type_name(keyid)}")
+        raise InvalidInput(f"{path}.keyid: expected a string, found {type_name(keyid)}")
     return Signature(sig, keyid)
 
 
@@ -154,8 +154,8 @@ def _subject(item: object, path: str) -> Subject:
     document = _mapping(item, path)
     name = document.get("name", "")
     if not isinstance(name, str):
-        raise InvalidInput(f"{path}.name: expected a string, found {_type_name(name)}")
-    digest = _mapping(document.get("digest", _MISSING), f"{path}.digest")
+        raise InvalidInput(f"{path}.name: expected a string, found {type_name(name)}")
+    digest = _mapping(document.get("digest", MISSING), f"{path}.digest")
     if not digest or not all(isinstance(value, str) for value in digest.values()):
         raise InvalidInput(f"{path}.digest: expected a non-empty map of algorithm to hex digest")
     return Subject(name, {key: str(value) for key, value in digest.items()})
@@ -170,32 +170,15 @@ def _load(data: str | bytes, path: str) -> object:
 
 def _mapping(value: object, path: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise InvalidInput(f"{path}: expected a JSON object, found {_type_name(value)}")
+        raise InvalidInput(f"{path}: expected a JSON object, found {type_name(value)}")
     return value
 
 
 def _text(document: Mapping[str, Any], key: str, path: str) -> str:
-    value = document.get(key, _MISSING)
+    value = document.get(key, MISSING)
     if not isinstance(value, str):
-        raise InvalidInput(f"{path}.{key}: expected a string, found {_type_name(value)}")
+        raise InvalidInput(f"{path}.{key}: expected a string, found {type_name(value)}")
     return value
-
-
-def _utf8(text: str, path: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidInput(f"{path}: not valid Unicode text (lone surrogate)") from exc
-
-
-def _type_name(value: object) -> str:
-    if value is _MISSING:
-        return "nothing (the field is missing)"
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    for kind, name in names.items():
-        if isinstance(value, kind):
-            return name
-    return "number" if isinstance(value, int | float) else type(value).__name__
 
 
 def _preview(text: str) -> str:

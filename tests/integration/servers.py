@@ -12,14 +12,14 @@ import httpx
 class Server:
     """A running ``lacre server`` process and an HTTP client for it."""
 
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, command: tuple[str, ...] = ("server",)) -> None:
         self.data_dir = data_dir
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "lacre",
-                "server",
+                *command,
                 "--data-dir",
                 str(data_dir),
                 "--port",

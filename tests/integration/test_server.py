@@ -9,7 +9,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from lacre.keys import PublicKey, load_signer
@@ -160,32 +159,12 @@ def test_without_dev_mode_a_missing_key_is_a_clear_error(data_dir: Path) -> None
 
 
 def test_serve_log_runs_the_log_service_alone(data_dir: Path) -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lacre",
-            "serve",
-            "log",
-            "--dev",
-            "--data-dir",
-            str(data_dir),
-            "--port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    alone = Server(data_dir, "--dev", command=("serve", "log"))
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().split()[-1]
-        info = httpx.get(f"{url}/api/v1/log", timeout=10).json()
-        assert info["treeSize"] == 0
-        assert httpx.get(f"{url}/checkpoint", timeout=10).status_code == 200
+        assert alone.http.get("/api/v1/log").json()["treeSize"] == 0
+        assert alone.http.get("/checkpoint").status_code == 200
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        alone.stop()
 
 
 def test_fsck_passes_on_a_data_dir_with_both_rekor_logs(server: Server, data_dir: Path) -> None:

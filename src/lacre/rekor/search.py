@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 
 from lacre.errors import InvalidInput
+from lacre.jsontypes import type_name
 from lacre.rekor.kinds import material
-from lacre.rekor.kinds.common import type_name
 
 _DIGEST_LENGTHS = {"sha1": 40, "sha256": 64, "sha384": 96, "sha512": 128}
 _BARE_ALGORITHMS = {length: name for name, length in _DIGEST_LENGTHS.items()}

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lacre.errors import InvalidInput, NotFound
+from lacre.jsontypes import type_name
 from lacre.rekor.ids import entry_id, parse_entry_id
 from lacre.rekor.kinds import canonicalize_v1, index_keys_of
-from lacre.rekor.kinds.common import located, type_name
+from lacre.rekor.kinds.common import located
 from lacre.rekor.search import SearchQuery
 from lacre.rekor.set import sign_set
 from lacre.tlog import InclusionProof, SearchIndex, TransparencyLog

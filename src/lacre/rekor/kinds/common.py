@@ -22,6 +22,7 @@ import rfc8785
 
 from lacre import dsse
 from lacre.errors import InvalidInput
+from lacre.jsontypes import type_name, utf8
 
 MAX_SIGNATURES = 10
 """Most signatures (DSSE, in-toto) one entry may carry."""
@@ -38,7 +39,6 @@ MAX_DOCUMENT_TEXT = 32 * 1024 * 1024
 
 HEX_LENGTHS = {"sha256": 64, "sha384": 96, "sha512": 128}
 _HEX = re.compile(r"[0-9a-f]*")
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -57,17 +57,6 @@ class CanonicalEntry:
     body: bytes
     index_keys: frozenset[str]
     subject_keys: frozenset[str] = frozenset()
-
-
-def type_name(value: object) -> str:
-    """Name the JSON type of ``value`` for error messages."""
-    if value is _MISSING:
-        return "nothing (the field is missing)"
-    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
-    for kind, name in names.items():
-        if isinstance(value, kind):
-            return name
-    return "number" if isinstance(value, int | float) else type(value).__name__
 
 
 @dataclass(frozen=True)
@@ -169,14 +158,6 @@ def located(path: str) -> Iterator[None]:
         yield
     except InvalidInput as exc:
         raise type(exc)(f"{path}: {exc}") from exc
-
-
-def utf8(text: str, path: str) -> bytes:
-    """Encode ``text`` as UTF-8; lone surrogates (possible in JSON) are refused."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidInput(f"{path}: not valid Unicode text (lone surrogate)") from exc
 
 
 def b64encode(data: bytes) -> str:

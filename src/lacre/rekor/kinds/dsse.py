@@ -19,6 +19,7 @@ from typing import Any
 
 from lacre.dsse import Envelope
 from lacre.errors import InvalidInput, VerificationError
+from lacre.jsontypes import utf8
 from lacre.rekor.kinds import material
 from lacre.rekor.kinds.common import (
     MAX_DOCUMENT_TEXT,
@@ -33,7 +34,6 @@ from lacre.rekor.kinds.common import (
     entry,
     parse_json,
     statement_keys,
-    utf8,
 )
 
 KIND = "dsse"
