@@ -153,6 +153,7 @@ class Settings:
     compare_httpx: bool
     profile: Path | None
     seed: int
+    workers: int
 
 
 _STARTED = time.perf_counter()
@@ -1241,7 +1242,7 @@ def write_phase(
 def sqlite_phases(settings: Settings, workdir: Path, workload: Workload) -> dict[str, Any]:
     """Rekor v1 and v2 writes, then tile reads, on one SQLite-backed server."""
     figures: dict[str, Any] = {}
-    with start_lacre(workdir, "sqlite") as server:
+    with start_lacre(workdir, "sqlite", "--workers", str(settings.workers)) as server:
         say(f"SQLite: {settings.clients} clients post Rekor v1 hashedrekord entries")
         profiler = Profiler(settings.profile, server.pid)
         result = write_phase(
@@ -1359,7 +1360,9 @@ def postgres_phase(settings: Settings, workdir: Path, workload: Workload) -> dic
         dsn = postgres.create_database(name)
         figures["postgres_server"] = origin
         try:
-            with start_lacre(workdir, "postgres", "--postgres", dsn) as server:
+            with start_lacre(
+                workdir, "postgres", "--postgres", dsn, "--workers", str(settings.workers)
+            ) as server:
                 say(f"PostgreSQL: {settings.clients} clients post Rekor v1 entries")
                 result = write_phase(
                     settings,
@@ -1416,6 +1419,7 @@ def run(settings: Settings) -> dict[str, Any]:
     say(f"signing {settings.entries:,} distinct artifact digests with {KEYS} P-256 keys")
     workload = build_workload(settings.entries, settings.seed)
     figures["entries_pool"] = settings.entries
+    figures["server_workers"] = settings.workers
     figures["pregeneration_s"] = round(workload.seconds, 2)
     figures["v1_request_bytes"] = round(sum(map(len, workload.v1_bodies)) / settings.entries)
     say(f"  done in {workload.seconds:.1f} s")
@@ -1465,6 +1469,12 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         "collapsed stacks into DIR",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of tile choice")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="lacre server processes (default 2: one per core of the reference machine)",
+    )
     parser.add_argument("--trivial-server", choices=["asgi", "fastapi"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.trivial_server:
@@ -1489,6 +1499,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         compare_httpx=not args.no_compare_httpx,
         profile=args.profile.resolve() if args.profile else None,
         seed=args.seed,
+        workers=args.workers,
     )
 
 

@@ -26,6 +26,14 @@ _OPTIONS = [
     ),
     click.option("--dev", is_flag=True, help="Development mode: generate missing keys on start."),
     click.option(
+        "--workers",
+        type=int,
+        default=1,
+        show_default=True,
+        help="Server processes sharing the port and the database (one Python process uses "
+        "at most one core).",
+    ),
+    click.option(
         "--public-url",
         default=None,
         help="URL clients use to reach this server (default http://HOST:PORT); "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,7 @@ class V1Entry:
         }
 
 
+@functools.lru_cache(maxsize=64)
 def _root_of(note: bytes) -> bytes:
     return Checkpoint.from_text(SignedNote.parse(note).text).root_hash
 

@@ -29,6 +29,10 @@ class InclusionProof:
     hashes: list[bytes]
 
 
+_BUNDLE_CACHE = 64
+"""Full entry bundles (immutable) kept in memory."""
+
+
 class LogReader:
     """Reads one log's committed state; safe to share between threads."""
 
@@ -45,6 +49,7 @@ class LogReader:
         self._trees: OrderedDict[tuple[int, int, int], TileTree] = OrderedDict()
         self._lock = threading.Lock()
         self._known: LogState | None = None
+        self._bundles: OrderedDict[int, bytes] = OrderedDict()
 
     @property
     def log(self) -> LogInfo:
@@ -80,16 +85,10 @@ class LogReader:
         """The first ``width`` hashes of hash tile (level, index); NotFound if not that wide yet."""
         TileRef(level, index, width)
         needed = (index * TILE_WIDTH + width) << (TILE_HEIGHT * level)
-        nodes = nodes_at_tile_level(self._size_at_least(needed), level)
-        if index * TILE_WIDTH + width > nodes:
+        size = self._size_at_least(needed)
+        if index * TILE_WIDTH + width > nodes_at_tile_level(size, level):
             raise NotFound(f"tile {level}/{index} with {width} hashes does not exist yet")
-        return self._read_tile(level, index, width)
-
-    def _read_tile(self, level: int, index: int, width: int) -> bytes:
-        data = self._store.tiles(self._log, [(level, index)]).get((level, index), b"")
-        if len(data) < width * HASH_SIZE:
-            raise StorageError(f"stored tile {level}/{index} is shorter than the tree requires")
-        return data[: width * HASH_SIZE]
+        return self._tile_tree(level, index, size).hashes(width)
 
     def entry_bundle(self, index: int, width: int) -> bytes:
         """Entry bundle ``index`` holding its first ``width`` entries."""
@@ -97,7 +96,17 @@ class LogReader:
         start = index * TILE_WIDTH
         if start + width > self._size_at_least(start + width):
             raise NotFound(f"entry bundle {index} with {width} entries does not exist yet")
-        return encode_entry_bundle(self._store.entries(self._log, start, start + width))
+        if width < TILE_WIDTH:
+            return encode_entry_bundle(self._store.entries(self._log, start, start + width))
+        with self._lock:
+            bundle = self._bundles.get(index)
+        if bundle is None:
+            bundle = encode_entry_bundle(self._store.entries(self._log, start, start + width))
+            with self._lock:
+                self._bundles[index] = bundle
+                if len(self._bundles) > _BUNDLE_CACHE:
+                    self._bundles.popitem(last=False)
+        return bundle
 
     def entry(self, index: int) -> bytes:
         """The entry at ``index``."""

@@ -56,6 +56,10 @@ class TileTree:
         )
         return cls(flat, _offsets(width))
 
+    def hashes(self, width: int) -> bytes:
+        """The tile's first ``width`` hashes, as served (C2SP tile encoding)."""
+        return self._flat[: width * HASH_SIZE]
+
     def node(self, height: int, position: int) -> bytes:
         """The node at ``height`` above the tile's hashes, ``position`` from the left."""
         start = (self._offsets[height] + position) * HASH_SIZE

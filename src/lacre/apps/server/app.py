@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import sys
+import traceback
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -68,15 +73,65 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(config: ServerConfig) -> None:
-    """Set up the data directory, then serve until interrupted."""
+    """Set up the data directory, then serve until interrupted.
+
+    With ``config.workers`` above one, the set-up runs once here and each
+    worker process opens the storage itself and serves the same socket.
+    """
     sock = bind(config.host, config.port)
     base_url = config.base_url(sock.getsockname()[1])
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = runtime.open_store(config)
     logs = runtime.open_logs(config, store, base_url)
     trust = runtime.write_trusted_root(config.data_dir, base_url, logs)
-    app = create_app(store, logs, config.services)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    if config.workers > 1:
+        logs.close()
+        store.close()
+        workers = [_fork_worker(config, sock, base_url) for _ in range(config.workers)]
+        _announce(base_url, trust)
+        sys.exit(supervise(workers))
+    _announce(base_url, trust)
+    _run(create_app(store, logs, config.services), sock)
+
+
+def _announce(base_url: str, trust: Path) -> None:
     print(f"lacre server ready at {base_url}", flush=True)
     print(f"trusted root: {trust}", file=sys.stderr, flush=True)
+
+
+def _run(app: FastAPI, sock: socket.socket) -> None:
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
+
+
+def _fork_worker(config: ServerConfig, sock: socket.socket, base_url: str) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        store = runtime.open_store(config)
+        _run(create_app(store, runtime.open_logs(config, store, base_url), config.services), sock)
+    except BaseException:  # a worker must never return into the parent's code
+        traceback.print_exc()
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def supervise(workers: list[int]) -> int:
+    """Forward SIGTERM/SIGINT to ``workers``; when one ends, stop all; return its status."""
+
+    def forward(signum: int, _: object) -> None:
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    _, status = os.wait()
+    forward(signal.SIGTERM, None)
+    for _ in workers[1:]:
+        with contextlib.suppress(ChildProcessError):
+            os.wait()
+    return os.waitstatus_to_exitcode(status)

@@ -21,6 +21,8 @@ class ServerConfig:
 
     data_dir: Path
     services: frozenset[str] = ALL_SERVICES
+    workers: int = 1
+    """Server processes sharing the listening socket (and the database)."""
     host: str = "127.0.0.1"
     port: int = 3000
     dev: bool = False
@@ -39,6 +41,7 @@ class ServerConfig:
         *,
         data_dir: Path,
         services: frozenset[str],
+        workers: int = 1,
         host: str,
         port: int,
         dev: bool,
@@ -56,9 +59,12 @@ class ServerConfig:
             raise ConfigError(
                 "unknown services", expected=sorted(ALL_SERVICES), found=sorted(unknown)
             )
+        if not 1 <= workers <= 64:
+            raise ConfigError("--workers out of range", expected="1..64", found=workers)
         return cls(
             data_dir=data_dir,
             services=services,
+            workers=workers,
             host=host,
             port=port,
             dev=dev,

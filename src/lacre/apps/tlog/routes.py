@@ -19,7 +19,7 @@ def tiles_router(reader: LogReader, prefix: str = "") -> APIRouter:
     @router.get(
         "/checkpoint", summary="The latest signed checkpoint", response_class=CheckpointResponse
     )
-    def checkpoint() -> Response:
+    async def checkpoint() -> Response:
         return CheckpointResponse(reader.checkpoint(), headers={"Cache-Control": "no-cache"})
 
     @router.get(
@@ -27,7 +27,7 @@ def tiles_router(reader: LogReader, prefix: str = "") -> APIRouter:
         summary="A hash tile or an entry bundle",
         response_class=OctetStreamResponse,
     )
-    def tile(path: str) -> Response:
+    async def tile(path: str) -> Response:
         return tile_response(reader, TileRef.parse(f"tile/{path}"))
 
     return router

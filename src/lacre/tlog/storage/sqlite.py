@@ -118,6 +118,7 @@ class SqliteStore:
         self._cache_kib = cache_mib * 1024
         self._local = threading.local()
         self._writer_lock = threading.Lock()
+        self._opened: list[sqlite3.Connection] = []
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = self._connection()
         conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
@@ -140,6 +141,8 @@ class SqliteStore:
         if conn is None:
             conn = self._connect()
             self._local.conn = conn
+            with self._writer_lock:
+                self._opened.append(conn)
         return conn
 
     def ensure_log(self, name: str, origin: str, public_key: bytes) -> LogInfo:
@@ -267,11 +270,12 @@ class SqliteStore:
         return sorted(found)
 
     def close(self) -> None:
-        """Close this thread's connection (other threads' close when they end)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every connection this store opened (call when no thread uses it any more)."""
+        with self._writer_lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
 
 
 def _log_by_name(conn: sqlite3.Connection, name: str) -> LogInfo:
