@@ -30,13 +30,18 @@ def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"code": status, "message": message}, status_code=status)
 
 
-async def _lacre_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, Error)
+def lacre_error_response(exc: Error) -> JSONResponse:
+    """The JSON answer to a lacre error (with ``Retry-After`` for pushback)."""
     status = status_of(exc)
     response = error_response(status, exc.message if status == 500 else str(exc))
     if isinstance(exc, PushbackError):
         response.headers["Retry-After"] = str(max(1, round(exc.retry_after_s)))
     return response
+
+
+async def _lacre_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Error)
+    return lacre_error_response(exc)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -60,9 +65,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+def unexpected_error_response(exc: Exception) -> JSONResponse:
     """Last resort: a bug. Answer 500 in the JSON shape, without internals."""
     return error_response(500, f"internal server error ({type(exc).__name__})")
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    return unexpected_error_response(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -28,6 +28,38 @@ _CONFLICT: dict[str, Any] = {
 }
 
 
+V1_ENTRIES = _ENTRIES
+V2_ENTRIES = "/api/v2/log/entries"
+
+
+async def create_v1_entry(rekor: RekorV1, request: Request) -> Response:
+    """Answer a Rekor v1 create: 201 with the entry, or 409 naming the logged one."""
+    entry, new = await rekor.create(await read_json(request))
+    location = f"{_ENTRIES}/{entry.entry_id}"
+    if not new:
+        response = error_response(
+            409,
+            "an equivalent entry already exists in the transparency log "
+            f"with UUID {entry.entry_id}",
+        )
+        response.headers["Location"] = location
+        return response
+    headers = {"ETag": entry.entry_id, "Location": location}
+    return JSONResponse(entry.to_json(), status_code=201, headers=headers)
+
+
+async def create_v2_entry(rekor: RekorV2, request: Request) -> Response:
+    """Answer a Rekor v2 create: 201 with the TransparencyLogEntry, or 409 with its index."""
+    entry, new = await rekor.create(await read_json(request))
+    if not new:
+        response = error_response(
+            409, f"an equivalent entry already exists at log index {entry.proof.index}"
+        )
+        response.headers["x-log-index"] = str(entry.proof.index)
+        return response
+    return JSONResponse(entry.to_json(), status_code=201)
+
+
 def v1_router(rekor: RekorV1) -> APIRouter:
     """The Rekor v1 REST API over ``rekor``."""
     router = APIRouter(tags=["Rekor v1"])
@@ -40,18 +72,7 @@ def v1_router(rekor: RekorV1) -> APIRouter:
         responses={409: _CONFLICT},
     )
     async def create_entry(request: Request) -> Response:
-        entry, new = await rekor.create(await read_json(request))
-        location = f"{_ENTRIES}/{entry.entry_id}"
-        if not new:
-            response = error_response(
-                409,
-                "an equivalent entry already exists in the transparency log "
-                f"with UUID {entry.entry_id}",
-            )
-            response.headers["Location"] = location
-            return response
-        headers = {"ETag": entry.entry_id, "Location": location}
-        return JSONResponse(entry.to_json(), status_code=201, headers=headers)
+        return await create_v1_entry(rekor, request)
 
     @router.get(_ENTRIES + "/{uuid}", summary="An entry by UUID or entry ID")
     def get_entry(uuid: str) -> dict[str, Any]:
@@ -114,20 +135,13 @@ def v2_router(rekor: RekorV2) -> APIRouter:
     router = APIRouter(tags=["Rekor v2"])
 
     @router.post(
-        "/api/v2/log/entries",
+        V2_ENTRIES,
         status_code=201,
         summary="Log a hashedrekord 0.0.2 (or dsse 0.0.2) entry; answers once it is integrated",
         openapi_extra=json_body(CREATE_ENTRY_V2, "A CreateEntryRequest"),
         responses={409: _CONFLICT},
     )
     async def create_entry(request: Request) -> Response:
-        entry, new = await rekor.create(await read_json(request))
-        if not new:
-            response = error_response(
-                409, f"an equivalent entry already exists at log index {entry.proof.index}"
-            )
-            response.headers["x-log-index"] = str(entry.proof.index)
-            return response
-        return JSONResponse(entry.to_json(), status_code=201)
+        return await create_v2_entry(rekor, request)
 
     return router

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 import lacre
 from lacre.apps.errors import install_error_handlers
 from lacre.apps.openapi import install_openapi
+from lacre.apps.rekor.fast import FastEntryPosts
 from lacre.apps.rekor.routes import v1_router, v2_router
 from lacre.apps.server import runtime
 from lacre.apps.server.config import ServerConfig
@@ -54,8 +55,10 @@ def create_app(store: LogStore, logs: runtime.Logs, services: frozenset[str]) ->
 
 
 def _mount_logs(app: FastAPI, logs: runtime.Logs) -> None:
-    app.include_router(v1_router(RekorV1(logs.v1, logs.v1_tree_id)))
-    app.include_router(v2_router(RekorV2(logs.main)))
+    v1, v2 = RekorV1(logs.v1, logs.v1_tree_id), RekorV2(logs.main)
+    app.include_router(v1_router(v1))
+    app.include_router(v2_router(v2))
+    app.add_middleware(FastEntryPosts, v1=v1, v2=v2)
     app.include_router(tiles_router(logs.main.reader))
     app.include_router(tiles_router(logs.main.reader, "/api/v2"))
     app.include_router(tiles_router(logs.v1.reader, "/logs/rekor-v1"))
