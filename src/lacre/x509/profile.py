@@ -1,0 +1,321 @@
+"""Certificate profiles of the certificate authority: its CA chain and the code-signing leaf.
+
+Builders are immutable and keyword-only. The leaf follows the Fulcio profile and
+its precertificate flow for Certificate Transparency: :meth:`LeafProfile.precertificate`
+goes to the CT log, :meth:`LeafProfile.tbs_for_sct` is what the log signs, and
+:meth:`LeafProfile.certificate` embeds the returned SCT list; all three share one
+serial, validity and extension order.
+
+CA signing limitation: ``cryptography``'s certificate builder signs only with its
+own private-key objects, so a CA signer must be a :class:`~lacre.keys.SoftwareSigner`
+holding an ECDSA P-256 or P-384 key. An HSM signer can plug in later without
+changing this API: the signature algorithm in a TBSCertificate depends only on the
+curve and hash, so the TBS can be built with a throwaway key of the same curve
+(as :meth:`LeafProfile.tbs_for_sct` already does), signed by any
+:class:`~lacre.keys.Signer`, and assembled as ``SEQUENCE { tbs, algorithm, BIT STRING }``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat import asn1
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
+
+from lacre.errors import InvalidInput
+from lacre.keys import PublicKey, Signer, SoftwareSigner
+from lacre.x509.fulcio import USERNAME_OID, FulcioClaims
+
+LEAF_VALIDITY = dt.timedelta(minutes=10)
+"""Default lifetime of a code-signing leaf."""
+SCT_LIST_OID = ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS
+"""``1.3.6.1.4.1.11129.2.4.2``: the embedded SCT list (non-critical, last)."""
+POISON_OID = ExtensionOID.PRECERT_POISON
+"""``1.3.6.1.4.1.11129.2.4.3``: the precertificate poison (critical, value ``05 00``)."""
+
+_CaHash = hashes.SHA256 | hashes.SHA384
+_CA_HASHES: dict[str, type[_CaHash]] = {
+    "secp256r1": hashes.SHA256,
+    "secp384r1": hashes.SHA384,
+}
+_MAX_SERIAL = 2**159
+_CODE_SIGNING = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING])
+_CA_USAGE = {"key_cert_sign": True, "crl_sign": True}
+_USAGE_FLAGS = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+)
+
+
+def random_serial() -> int:
+    """A random serial number: positive, at most 159 bits, so at most 20 DER bytes."""
+    return 1 + secrets.randbelow(_MAX_SERIAL - 1)
+
+
+@dataclass(frozen=True)
+class CaChain:
+    """A root and the intermediate it issued."""
+
+    root: x509.Certificate
+    intermediate: x509.Certificate
+
+    @property
+    def certificates(self) -> list[x509.Certificate]:
+        """Intermediate then root: the order of a trusted root's Fulcio chain."""
+        return [self.intermediate, self.root]
+
+
+def ca_chain(
+    *,
+    root_signer: Signer,
+    intermediate_signer: Signer,
+    organization: str,
+    not_before: dt.datetime,
+    root_common_name: str = "lacre root",
+    intermediate_common_name: str = "lacre intermediate",
+    root_validity: dt.timedelta = dt.timedelta(days=3650),
+    intermediate_validity: dt.timedelta = dt.timedelta(days=3650),
+) -> CaChain:
+    """Issue a self-signed root and an intermediate (pathlen 0, EKU codeSigning) under it.
+
+    Both signers must be :class:`~lacre.keys.SoftwareSigner` with ECDSA P-256/P-384 keys.
+    """
+    _check_time(not_before)
+    if intermediate_validity > root_validity:
+        raise InvalidInput(
+            "the intermediate must not outlive the root",
+            expected=f"at most {root_validity}",
+            found=intermediate_validity,
+        )
+    root_key, root_hash = _ca_key(root_signer)
+    inter_key, _ = _ca_key(intermediate_signer)
+    root_name = _name(root_common_name, organization)
+    root_ski = x509.SubjectKeyIdentifier.from_public_key(root_key.public_key())
+    root = (
+        _ca_builder(root_name, root_name, root_key.public_key(), not_before, root_validity, 1)
+        .add_extension(root_ski, critical=False)
+        .sign(root_key, root_hash)
+    )
+    intermediate = (
+        _ca_builder(
+            _name(intermediate_common_name, organization),
+            root_name,
+            inter_key.public_key(),
+            not_before,
+            intermediate_validity,
+            0,
+        )
+        .add_extension(_CODE_SIGNING, critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(inter_key.public_key()), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski),
+            critical=False,
+        )
+        .sign(root_key, root_hash)
+    )
+    return CaChain(root=root, intermediate=intermediate)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeafProfile:
+    """The code-signing leaf for one identity and key, per the Fulcio profile.
+
+    ``subject_alt_name`` is an e-mail (``RFC822Name``), a ``UniformResourceIdentifier``
+    or a Fulcio username ``OtherName`` (see :func:`lacre.x509.fulcio.username_san`).
+    The serial is drawn once, so every certificate built from one profile shares it.
+    """
+
+    subject_alt_name: x509.GeneralName
+    public_key: PublicKey
+    fulcio_extensions: FulcioClaims
+    not_before: dt.datetime
+    validity: dt.timedelta = LEAF_VALIDITY
+    serial_number: int = field(default_factory=random_serial)
+
+    def __post_init__(self) -> None:
+        """Refuse SAN kinds, times and serials outside the profile."""
+        san = self.subject_alt_name
+        if not isinstance(san, x509.RFC822Name | x509.UniformResourceIdentifier) and not (
+            isinstance(san, x509.OtherName) and san.type_id == USERNAME_OID
+        ):
+            raise InvalidInput(
+                "unsupported subject alternative name",
+                expected="RFC822Name, UniformResourceIdentifier or Fulcio username OtherName",
+                found=repr(san),
+            )
+        _check_time(self.not_before)
+        if self.validity <= dt.timedelta(0):
+            raise InvalidInput("leaf validity must be positive", found=self.validity)
+        if not 0 < self.serial_number < _MAX_SERIAL:
+            raise InvalidInput(
+                "serial number out of range", expected="1 to 2**159 - 1", found=self.serial_number
+            )
+
+    def precertificate(self, issuer_cert: x509.Certificate, ca_signer: Signer) -> x509.Certificate:
+        """The precertificate for the CT log: the template plus the critical poison, last."""
+        key, hash_ = _issuer_key(issuer_cert, ca_signer)
+        builder = self._template(issuer_cert).add_extension(x509.PrecertPoison(), critical=True)
+        return builder.sign(key, hash_)
+
+    def tbs_for_sct(self, issuer_cert: x509.Certificate) -> bytes:
+        """The DER TBSCertificate a CT log signs: the certificate without poison or SCT list.
+
+        Signed with a throwaway key of the issuer's curve; the TBS does not depend on it.
+        """
+        curve, hash_ = _ca_curve(issuer_cert.public_key())
+        throwaway = ec.generate_private_key(curve)
+        return self._template(issuer_cert).sign(throwaway, hash_).tbs_certificate_bytes
+
+    def certificate(
+        self, issuer_cert: x509.Certificate, ca_signer: Signer, sct_list: bytes
+    ) -> x509.Certificate:
+        """The final certificate, embedding ``sct_list`` (a TLS SignedCertificateTimestampList).
+
+        The SCT-list extension is appended last; everything else matches the precertificate.
+        """
+        _check_sct_list(sct_list)
+        key, hash_ = _issuer_key(issuer_cert, ca_signer)
+        extension = x509.UnrecognizedExtension(SCT_LIST_OID, asn1.encode_der(sct_list))
+        return self._template(issuer_cert).add_extension(extension, critical=False).sign(key, hash_)
+
+    def _template(self, issuer_cert: x509.Certificate) -> x509.CertificateBuilder:
+        leaf_key = self.public_key.key
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([]))
+            .issuer_name(issuer_cert.subject)
+            .public_key(leaf_key)
+            .serial_number(self.serial_number)
+            .not_valid_before(self.not_before)
+            .not_valid_after(self.not_before + self.validity)
+            .add_extension(_key_usage(digital_signature=True), critical=True)
+            .add_extension(_CODE_SIGNING, critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(_ski(issuer_cert)),
+                critical=False,
+            )
+            .add_extension(x509.SubjectAlternativeName([self.subject_alt_name]), critical=True)
+        )
+        for extension in self.fulcio_extensions.extensions():
+            builder = builder.add_extension(extension.value, critical=extension.critical)
+        return builder
+
+
+def encode_sct_list(scts: list[bytes]) -> bytes:
+    """Encode serialized SCTs as a TLS ``SignedCertificateTimestampList``."""
+    body = b"".join(len(sct).to_bytes(2, "big") + sct for sct in scts if 0 < len(sct) < 2**16)
+    if not scts or len(body) != sum(len(sct) + 2 for sct in scts) or len(body) >= 2**16:
+        raise InvalidInput("cannot encode SCT list", expected="1 or more SCTs, under 64 KiB")
+    return len(body).to_bytes(2, "big") + body
+
+
+def _check_sct_list(data: bytes) -> None:
+    if len(data) < 2 or int.from_bytes(data[:2], "big") != len(data) - 2:
+        raise InvalidInput("SCT list length prefix does not match", found=len(data))
+    offset, count = 2, 0
+    while offset < len(data):
+        size = int.from_bytes(data[offset : offset + 2], "big")
+        if size == 0 or offset + 2 + size > len(data):
+            raise InvalidInput("SCT list entry is empty or truncated", found=f"offset {offset}")
+        offset, count = offset + 2 + size, count + 1
+    if count == 0:
+        raise InvalidInput("SCT list is empty", expected="at least one SCT")
+
+
+def _ca_key(signer: Signer) -> tuple[ec.EllipticCurvePrivateKey, _CaHash]:
+    if not isinstance(signer, SoftwareSigner):
+        raise InvalidInput(
+            "CA signing needs an in-memory key",
+            expected="a SoftwareSigner (HSM-backed CA signers are not supported yet)",
+            found=type(signer).__name__,
+        )
+    key = signer.private_key
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        found = type(key).__name__
+        raise InvalidInput("CA keys must be ECDSA", expected="P-256 or P-384", found=found)
+    return key, _ca_curve(key.public_key())[1]
+
+
+def _ca_curve(public_key: object) -> tuple[ec.EllipticCurve, _CaHash]:
+    if not isinstance(public_key, ec.EllipticCurvePublicKey) or (
+        public_key.curve.name not in _CA_HASHES
+    ):
+        curve = getattr(getattr(public_key, "curve", None), "name", type(public_key).__name__)
+        raise InvalidInput("unsupported CA key", expected="ECDSA P-256 or P-384", found=curve)
+    return public_key.curve, _CA_HASHES[public_key.curve.name]()
+
+
+def _issuer_key(
+    issuer_cert: x509.Certificate, signer: Signer
+) -> tuple[ec.EllipticCurvePrivateKey, _CaHash]:
+    key, hash_ = _ca_key(signer)
+    if _spki(key.public_key()) != _spki(issuer_cert.public_key()):
+        raise InvalidInput("the CA signer's key does not match the issuer certificate")
+    return key, hash_
+
+
+def _spki(key: CertificatePublicKeyTypes) -> bytes:
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _ski(cert: x509.Certificate) -> x509.SubjectKeyIdentifier:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    except x509.ExtensionNotFound:
+        raise InvalidInput("the issuer certificate has no SubjectKeyIdentifier") from None
+
+
+def _ca_builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    not_before: dt.datetime,
+    validity: dt.timedelta,
+    path_length: int,
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(random_serial())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + validity)
+        .add_extension(_key_usage(**_CA_USAGE), critical=True)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+    )
+
+
+def _key_usage(**flags: bool) -> x509.KeyUsage:
+    values = {flag: flags.get(flag, False) for flag in _USAGE_FLAGS}
+    return x509.KeyUsage(**values, encipher_only=False, decipher_only=False)
+
+
+def _name(common_name: str, organization: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+        ]
+    )
+
+
+def _check_time(value: dt.datetime) -> None:
+    if value.tzinfo is None:
+        raise InvalidInput("certificate times must be timezone-aware", found=value.isoformat())
