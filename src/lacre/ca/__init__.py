@@ -1,0 +1,1 @@
+"""The certificate authority: identities to short-lived certificates, and its CT log."""
