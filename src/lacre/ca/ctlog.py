@@ -129,6 +129,10 @@ class CtLog:
             return
         raise InvalidInput("chain does not end at a root this log accepts")
 
+    def root_ders(self) -> list[bytes]:
+        """The accepted roots, DER."""
+        return [root.public_bytes(serialization.Encoding.DER) for root in self.roots]
+
     def signed_tree_head(self) -> SignedTreeHead:
         """The current tree head, freshly signed."""
         size = self.log.reader.state().size
