@@ -17,7 +17,7 @@ WITH_SERVICES := $(BIN)/python -m lacre.testing.services --
 
 .PHONY: test lint serve bench clean system-deps venv
 
-## system-deps: install missing Debian packages (postgresql, python3-venv)
+## system-deps: install missing Debian packages (postgresql, softhsm2, python3-venv)
 system-deps:
 	@PYTHON=$(PYTHON) scripts/install-system-deps
 

@@ -1,4 +1,6 @@
-"""Key URIs: ``file:PATH`` (or a bare path) naming a PEM private key.
+"""Key URIs: ``file:PATH`` (or a bare path) naming a PEM private key, or ``pkcs11:``.
+
+An RFC 7512 ``pkcs11:`` URI names a key in a PKCS#11 token (see :mod:`lacre.keys.pkcs11`).
 
 A passphrase for an encrypted PEM comes from a callback, so that only the
 edges of the program decide whether it is read from a file, the environment
@@ -16,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from lacre.errors import ConfigError, InvalidInput
-from lacre.keys.signer import SoftwareSigner
+from lacre.keys.signer import Signer, SoftwareSigner
 
 PassphraseSource = Callable[[], bytes | None]
 
@@ -33,8 +35,20 @@ def key_path(uri: str) -> Path:
     return Path(uri)
 
 
-def load_signer(uri: str, passphrase: PassphraseSource | None = None) -> SoftwareSigner:
-    """Load the private key named by ``uri`` as a signer."""
+def load_signer(uri: str, passphrase: PassphraseSource | None = None) -> Signer:
+    """Load the private key named by ``uri`` as a signer.
+
+    For ``pkcs11:`` URIs, ``passphrase`` supplies the token PIN when the URI
+    carries neither ``pin-value`` nor ``pin-source``.
+    """
+    if uri.startswith("pkcs11:"):
+        from lacre.keys.pkcs11 import Pkcs11Signer  # loads python-pkcs11 only when used
+
+        return Pkcs11Signer.open(uri, passphrase)
+    return _load_file_signer(uri, passphrase)
+
+
+def _load_file_signer(uri: str, passphrase: PassphraseSource | None) -> SoftwareSigner:
     path = key_path(uri)
     try:
         pem = path.read_bytes()

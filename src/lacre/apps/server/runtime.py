@@ -34,7 +34,9 @@ def open_store(config: ServerConfig) -> LogStore:
 
 
 def log_signer(config: ServerConfig, uri: str) -> Signer:
-    """A log's checkpoint signer; generated on first start in development mode."""
+    """A log's checkpoint signer; a missing key file is generated in development mode."""
+    if uri.startswith("pkcs11:"):
+        return load_signer(uri, lambda: config.key_passphrase)
     path = key_path(uri)
     if not path.exists():
         if not config.dev:
