@@ -1,0 +1,65 @@
+"""Issuance: a verified principal and its key become a certificate with an embedded SCT."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from lacre.ca.ctlog import CtLog
+from lacre.ca.possession import check_key_strength
+from lacre.keys import PublicKey, SoftwareSigner
+from lacre.oidc import Principal
+from lacre.x509.profile import CaChain, LeafProfile, encode_sct_list
+
+
+@dataclass(frozen=True)
+class IssuedChain:
+    """A leaf certificate and the chain up to the root."""
+
+    certificates: list[x509.Certificate]
+
+    def pem(self) -> list[str]:
+        """Every certificate as one PEM block, leaf first."""
+        return [
+            cert.public_bytes(serialization.Encoding.PEM).decode() for cert in self.certificates
+        ]
+
+
+class CertificateAuthority:
+    """Issues ten-minute code-signing certificates under an intermediate, logged to a CT log."""
+
+    def __init__(
+        self,
+        chain: CaChain,
+        signer: SoftwareSigner,
+        ctlog: CtLog,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """Issue under ``chain.intermediate``, whose key ``signer`` holds."""
+        self.chain, self._signer, self._ctlog, self._clock = chain, signer, ctlog, clock
+
+    async def issue(self, principal: Principal, key: PublicKey) -> IssuedChain:
+        """A certificate naming ``principal`` for ``key``, its SCT embedded."""
+        check_key_strength(key)
+        profile = LeafProfile(
+            subject_alt_name=principal.subject_alt_name.general_name(),
+            public_key=key,
+            fulcio_extensions=principal.claims,
+            not_before=dt.datetime.fromtimestamp(int(self._clock()), dt.UTC),
+        )
+        intermediate = self.chain.intermediate
+        precert = profile.precertificate(intermediate, self._signer)
+        sct = await self._ctlog.add_pre_chain(
+            [_der(precert), _der(intermediate), _der(self.chain.root)]
+        )
+        leaf = profile.certificate(intermediate, self._signer, encode_sct_list([sct.encode()]))
+        return IssuedChain([leaf, intermediate, self.chain.root])
+
+
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)

@@ -1,0 +1,71 @@
+"""Proof that the requester holds the private key a certificate will name.
+
+Two forms, as Fulcio accepts them: a signature over the principal's name with
+the key's default scheme (ECDSA with the curve's hash, RSA PKCS#1 v1.5 with
+SHA-256, pure Ed25519), or a PKCS#10 request whose self-signature is the proof.
+"""
+
+from __future__ import annotations
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from lacre.errors import InvalidInput, VerificationError
+from lacre.keys import PublicKey
+
+_CURVES = ("secp256r1", "secp384r1", "secp521r1")
+_RSA_BITS = (2048, 4096)
+
+
+def check_key_strength(key: PublicKey) -> None:
+    """Refuse keys a code-signing certificate must not name (Fulcio's "goodkey" rules)."""
+    raw = key.key
+    if isinstance(raw, ed25519.Ed25519PublicKey):
+        return
+    if isinstance(raw, ec.EllipticCurvePublicKey):
+        if raw.curve.name not in _CURVES:
+            raise InvalidInput(
+                "unsupported curve", expected="P-256, P-384 or P-521", found=raw.curve.name
+            )
+        return
+    if isinstance(raw, rsa.RSAPublicKey):
+        size, exponent = raw.key_size, raw.public_numbers().e
+        if not _RSA_BITS[0] <= size <= _RSA_BITS[1] or size % 8 or exponent != 65537:
+            raise InvalidInput(
+                "weak RSA key",
+                expected="2048 to 4096 bits (a multiple of 8) with e = 65537",
+                found=f"{size} bits, e = {exponent}",
+            )
+        return
+    raise InvalidInput("unsupported key type", found=type(raw).__name__)
+
+
+def check_signed_name(key: PublicKey, principal_name: str, proof: bytes) -> None:
+    """Check ``proof`` is ``key``'s signature over ``principal_name``."""
+    try:
+        key.verify(proof, principal_name.encode("utf-8"))
+    except VerificationError as exc:
+        raise VerificationError(
+            f"proof of possession does not verify: it must be a signature over {principal_name!r} "
+            "with the requested key"
+        ) from exc
+
+
+def key_from_csr(data: bytes) -> PublicKey:
+    """The public key of a PKCS#10 request (PEM or DER) whose self-signature verifies."""
+    try:
+        csr = (
+            x509.load_pem_x509_csr(data)
+            if data.lstrip().startswith(b"-----BEGIN")
+            else x509.load_der_x509_csr(data)
+        )
+        key = PublicKey.wrap(csr.public_key())
+        valid = csr.is_signature_valid
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise InvalidInput(
+            f"certificateSigningRequest is not a usable PKCS#10 request: {exc}"
+        ) from exc
+    if not valid:
+        raise VerificationError("certificateSigningRequest: its self-signature does not verify")
+    return key
