@@ -8,10 +8,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from lacre.errors import Error, InvalidInput, NotFound, PushbackError, TooLarge
+from lacre.oidc import TokenError
 
 _STATUS: list[tuple[type[Error], int]] = [
     (NotFound, 404),
     (TooLarge, 413),
+    (TokenError, 401),
     (InvalidInput, 400),
     (PushbackError, 503),
 ]
