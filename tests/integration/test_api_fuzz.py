@@ -69,13 +69,41 @@ OPERATIONS = {
     ("GET", "/api/v2/tile/{path}"),
     ("GET", "/logs/rekor-v1/checkpoint"),
     ("GET", "/logs/rekor-v1/tile/{path}"),
+    ("POST", "/api/v2/signingCert"),
+    ("POST", "/api/v1/signingCert"),
+    ("GET", "/api/v2/trustBundle"),
+    ("GET", "/api/v1/rootCert"),
+    ("POST", "/ct/v1/add-pre-chain"),
+    ("POST", "/ct/v1/add-chain"),
+    ("GET", "/ct/v1/get-sth"),
+    ("GET", "/ct/v1/get-sth-consistency"),
+    ("GET", "/ct/v1/get-proof-by-hash"),
+    ("GET", "/ct/v1/get-entries"),
+    ("GET", "/ct/v1/get-roots"),
+    ("GET", "/oidc/.well-known/openid-configuration"),
+    ("GET", "/oidc/jwks"),
+    ("POST", "/oidc/token"),
 }
 """Every documented operation."""
 
 POSITIVE_ONLY = {
     (method, path)
     for method, path in OPERATIONS
-    if path.endswith(("/checkpoint", "/healthz", "/api/v1/log", "{uuid}", "{path}"))
+    if path.endswith(
+        (
+            "/checkpoint",
+            "/healthz",
+            "/api/v1/log",
+            "{uuid}",
+            "{path}",
+            "/get-sth",
+            "/get-roots",
+            "/trustBundle",
+            "/rootCert",
+            "/openid-configuration",
+            "/jwks",
+        )
+    )
 }
 """Operations without inputs, or whose only input is a path segment (any string): nothing
 the schema forbids can be sent to them."""

@@ -41,12 +41,14 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from lacre.cli.dev import dev
     from lacre.cli.log import log
     from lacre.cli.server import serve, server
 
     cli.add_command(server)
     cli.add_command(serve)
     cli.add_command(log)
+    cli.add_command(dev)
 
 
 _register()

@@ -62,7 +62,11 @@ def ca_router(service: CaService) -> APIRouter:
     def trust_bundle() -> dict[str, Any]:
         return {"chains": [{"certificates": _pems(chain.certificates)}]}
 
-    @router.get("/api/v1/rootCert", summary="Legacy: every CA certificate as PEM")
+    @router.get(
+        "/api/v1/rootCert",
+        summary="Legacy: every CA certificate as PEM",
+        response_class=PemChainResponse,
+    )
     def root_cert() -> Response:
         return PemChainResponse("".join(_pems(chain.certificates)))
 

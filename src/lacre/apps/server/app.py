@@ -16,11 +16,15 @@ import uvicorn
 from fastapi import FastAPI
 
 import lacre
+from lacre.apps.ca.ctroutes import ct_router
+from lacre.apps.ca.routes import ca_router
 from lacre.apps.errors import install_error_handlers
+from lacre.apps.oidc.routes import oidc_router
 from lacre.apps.openapi import install_openapi
 from lacre.apps.rekor.fast import FastEntryPosts
 from lacre.apps.rekor.routes import v1_router, v2_router
 from lacre.apps.server import runtime
+from lacre.apps.server.ca_setup import CaParts, open_ca
 from lacre.apps.server.config import ServerConfig
 from lacre.apps.tlog.routes import tiles_router
 from lacre.rekor.v1 import RekorV1
@@ -28,7 +32,12 @@ from lacre.rekor.v2 import RekorV2
 from lacre.tlog.storage.base import LogStore
 
 
-def create_app(store: LogStore, logs: runtime.Logs, services: frozenset[str]) -> FastAPI:
+def create_app(
+    store: LogStore,
+    logs: runtime.Logs,
+    services: frozenset[str],
+    ca: CaParts | None = None,
+) -> FastAPI:
     """The server application: health, Rekor v1 and v2, and every log's tiles.
 
     The main log (Rekor v2) publishes its tiles at the root and under /api/v2;
@@ -39,6 +48,8 @@ def create_app(store: LogStore, logs: runtime.Logs, services: frozenset[str]) ->
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         logs.close()
+        if ca is not None:
+            ca.close()
         store.close()
 
     app = FastAPI(title="lacre", version=lacre.__version__, lifespan=lifespan)
@@ -51,6 +62,10 @@ def create_app(store: LogStore, logs: runtime.Logs, services: frozenset[str]) ->
 
     if "log" in services:
         _mount_logs(app, logs)
+    if ca is not None:
+        app.include_router(ca_router(ca.service))
+        app.include_router(ct_router(ca.ctlog))
+        app.include_router(oidc_router(ca.issuer))
     return app
 
 
@@ -86,15 +101,18 @@ def serve(config: ServerConfig) -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     store = runtime.open_store(config)
     logs = runtime.open_logs(config, store, base_url)
-    trust = runtime.write_trusted_root(config.data_dir, base_url, logs)
+    ca = open_ca(config, store, base_url)
+    trust = runtime.write_trusted_root(config.data_dir, base_url, logs, ca)
     if config.workers > 1:
         logs.close()
+        if ca is not None:
+            ca.close()
         store.close()
         workers = [_fork_worker(config, sock, base_url) for _ in range(config.workers)]
         _announce(base_url, trust)
         sys.exit(supervise(workers))
     _announce(base_url, trust)
-    _run(create_app(store, logs, config.services), sock)
+    _run(create_app(store, logs, config.services, ca), sock)
 
 
 def _announce(base_url: str, trust: Path) -> None:
@@ -114,7 +132,9 @@ def _fork_worker(config: ServerConfig, sock: socket.socket, base_url: str) -> in
     code = 0
     try:
         store = runtime.open_store(config)
-        _run(create_app(store, runtime.open_logs(config, store, base_url), config.services), sock)
+        logs = runtime.open_logs(config, store, base_url)
+        ca = open_ca(config, store, base_url)
+        _run(create_app(store, logs, config.services, ca), sock)
     except BaseException:  # a worker must never return into the parent's code
         traceback.print_exc()
         code = 1

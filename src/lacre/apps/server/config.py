@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from lacre.errors import ConfigError
 
 DSN_ENVIRONMENT = "LACRE_POSTGRES_DSN"
-ALL_SERVICES = frozenset({"log"})
+ALL_SERVICES = frozenset({"log", "ca"})
 """Every service ``lacre server`` can run."""
 PASSPHRASE_ENVIRONMENT = "LACRE_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lacre.apps.server.ca_setup import CaParts, trust_entries
 from lacre.apps.server.config import ServerConfig, origin_of
 from lacre.errors import ConfigError
 from lacre.keys import Signer, generate_signer, load_signer, save_signer
@@ -93,7 +94,9 @@ def _v1_origin(store: LogStore, host: str) -> str:
     return f"{host} - {new_tree_id()}"
 
 
-def write_trusted_root(data_dir: Path, base_url: str, logs: Logs) -> Path:
+def write_trusted_root(
+    data_dir: Path, base_url: str, logs: Logs, ca: CaParts | None = None
+) -> Path:
     """Write ``DATA_DIR/client/trusted_root.json`` naming every key the server serves."""
     path = data_dir / "client" / "trusted_root.json"
     previous = _read_json(path)
@@ -107,7 +110,9 @@ def write_trusted_root(data_dir: Path, base_url: str, logs: Logs) -> Path:
         )
         for log in (logs.v1, logs.main)
     ]
-    _write_json_atomically(path, trusted_root(tlogs, previous))
+    ctlogs, authorities = trust_entries(ca, base_url, now) if ca is not None else ([], [])
+    document = trusted_root(tlogs, previous, ctlogs=ctlogs, authorities=authorities)
+    _write_json_atomically(path, document)
     return path
 
 
