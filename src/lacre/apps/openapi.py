@@ -29,6 +29,17 @@ _DESCRIPTIONS = {
 }
 
 
+def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An OpenAPI ``requestBody`` of JSON content with ``schema``."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
 class OctetStreamResponse(Response):
     """Binary content (tiles, entry bundles)."""
 

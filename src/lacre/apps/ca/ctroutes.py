@@ -9,31 +9,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from lacre.apps.http import read_json
+from lacre.apps.openapi import json_body
 from lacre.ca.ctlog import CtLog
 from lacre.errors import InvalidInput
 from lacre.jsontypes import type_name
 
-_CHAIN_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["chain"],
-                    "properties": {
-                        "chain": {
-                            "type": "array",
-                            "items": {"type": "string", "format": "byte"},
-                            "minItems": 2,
-                            "maxItems": 10,
-                        }
-                    },
-                }
+_CHAIN_BODY = json_body(
+    {
+        "type": "object",
+        "required": ["chain"],
+        "properties": {
+            "chain": {
+                "type": "array",
+                "items": {"type": "string", "format": "byte"},
+                "minItems": 2,
+                "maxItems": 10,
             }
         },
-    }
-}
+    },
+    "A certificate chain: the certificate to log first, then its issuers (base64 DER)",
+)
 
 
 def _b64(data: bytes) -> str:

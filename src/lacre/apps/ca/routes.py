@@ -9,15 +9,11 @@ from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request, Response
 
 from lacre.apps.http import read_json
+from lacre.apps.openapi import json_body
 from lacre.ca.requests import parse_v1, parse_v2
 from lacre.ca.service import CaService
 
-_JSON_OBJECT = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
-}
+_JSON_OBJECT = json_body({"type": "object"}, "A signing-certificate request")
 
 
 class PemChainResponse(Response):

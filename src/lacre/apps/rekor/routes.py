@@ -9,13 +9,12 @@ from fastapi.responses import JSONResponse
 
 from lacre.apps.errors import error_response
 from lacre.apps.http import read_json
-from lacre.apps.openapi import ERROR_SCHEMA, PemResponse
+from lacre.apps.openapi import ERROR_SCHEMA, PemResponse, json_body
 from lacre.apps.rekor.schemas import (
     CREATE_ENTRY_V2,
     PROPOSED_ENTRY,
     RETRIEVE,
     SEARCH_INDEX,
-    json_body,
 )
 from lacre.errors import NotFound
 from lacre.rekor.v1 import RekorV1

@@ -21,17 +21,6 @@ _BYTES: dict[str, Any] = {"type": "string", "format": "byte", "description": "st
 _HEX_SHA256: dict[str, Any] = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 
 
-def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    """An OpenAPI ``requestBody`` of JSON content with ``schema``."""
-    return {
-        "requestBody": {
-            "required": True,
-            "description": description,
-            "content": {"application/json": {"schema": schema}},
-        }
-    }
-
-
 def _object(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
     """An object with ``properties``, ``required`` of them mandatory (others are ignored)."""
     return {"type": "object", "required": required, "properties": properties}
