@@ -45,10 +45,10 @@ test: lint
 serve: venv
 	$(BIN)/lacre server --dev --data-dir .lacre --host 127.0.0.1 --port $(PORT)
 
-## bench: run every benchmarks/*.py with --quick (each prints one JSON line last)
+## bench: run every benchmark (benchmarks/*.py but _helpers) with --quick; each prints one JSON line last
 bench: venv
 	@$(WITH_SERVICES) bash -c 'shopt -s nullglob; \
-		benches=(benchmarks/*.py); failed=0; \
+		benches=(benchmarks/[!_]*.py); failed=0; \
 		[ $${#benches[@]} -gt 0 ] || { echo "no benchmarks/*.py found" >&2; exit 1; }; \
 		for b in "$${benches[@]}"; do \
 			echo "== $$b" >&2; \

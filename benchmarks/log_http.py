@@ -85,6 +85,7 @@ import fastapi
 import fastapi.responses
 import httpx
 import psycopg
+from _targets import judge
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
@@ -1382,20 +1383,6 @@ def postgres_phase(settings: Settings, workdir: Path, workload: Workload) -> dic
     return figures
 
 
-def judge(figures: dict[str, Any]) -> dict[str, bool | None]:
-    """Whether each target is met (None when its figure was not measured)."""
-    verdicts: dict[str, bool | None] = {}
-    for key, target in TARGETS.items():
-        value = figures.get(key)
-        if not isinstance(value, int | float):
-            verdicts[key] = None
-        elif key in _AT_MOST:
-            verdicts[key] = value <= target
-        else:
-            verdicts[key] = value >= target
-    return verdicts
-
-
 def run(settings: Settings) -> dict[str, Any]:
     """Run every phase; return the figures."""
     started = time.perf_counter()
@@ -1442,7 +1429,7 @@ def run(settings: Settings) -> dict[str, Any]:
     figures["max_other_cpu_share"] = max((v for v in others if v is not None), default=None)
     figures["references"] = REFERENCES
     figures["targets"] = TARGETS
-    figures["pass"] = judge(figures)
+    figures["pass"] = judge(figures, TARGETS, _AT_MOST)
     figures["wall_s"] = round(time.perf_counter() - started, 1)
     return figures
 

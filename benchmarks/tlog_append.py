@@ -48,6 +48,7 @@ from typing import Any
 
 import psycopg
 import pymerkle
+from _targets import judge
 
 from lacre.errors import PushbackError
 from lacre.keys import generate_signer
@@ -430,20 +431,6 @@ def _tree_bytes(directory: Path) -> int:
     return sum(path.stat().st_size for path in directory.rglob("*") if path.is_file())
 
 
-def judge(figures: dict[str, Any]) -> dict[str, bool | None]:
-    """Whether each target is met (None when its figure was not measured)."""
-    verdicts: dict[str, bool | None] = {}
-    for key, target in TARGETS.items():
-        value = figures.get(key)
-        if not isinstance(value, int | float):
-            verdicts[key] = None
-        elif key in _AT_MOST:
-            verdicts[key] = value <= target
-        else:
-            verdicts[key] = value >= target
-    return verdicts
-
-
 def run(settings: Settings, quick: bool) -> dict[str, Any]:
     """Run every phase; return the figures."""
     started = time.perf_counter()
@@ -477,7 +464,7 @@ def run(settings: Settings, quick: bool) -> dict[str, Any]:
     figures["peak_rss_mb_whole_run"] = round(peak_rss_mb(), 1)
     figures["wall_s"] = round(time.perf_counter() - started, 1)
     figures["targets"] = {**TARGETS, "peak_rss_entries": PEAK_RSS_TARGET_ENTRIES}
-    figures["pass"] = judge(figures)
+    figures["pass"] = judge(figures, TARGETS, _AT_MOST)
     return figures
 
 
