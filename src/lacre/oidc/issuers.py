@@ -276,6 +276,11 @@ class Issuers:
             else:
                 self._exact[config.url] = config
 
+    @property
+    def configs(self) -> list[IssuerConfig]:
+        """Every configured issuer: exact URLs first, then patterns."""
+        return [*self._exact.values(), *self._patterns]
+
     def match(self, issuer: str) -> IssuerConfig:
         """Return the configuration of ``issuer``; raise TokenError if none matches."""
         config = self._exact.get(issuer)
@@ -285,3 +290,20 @@ class Issuers:
             if pattern.matches(issuer):
                 return pattern
         raise TokenError(f"issuer {issuer} not configured")
+
+
+def configuration_entry(config: IssuerConfig) -> dict[str, object]:
+    """The issuer as Fulcio's ``GET /api/v2/configuration`` describes it."""
+    entry: dict[str, object] = {
+        ("wildcardIssuerUrl" if config.is_pattern else "issuerUrl"): config.url,
+        "audience": config.client_id,
+        "challengeClaim": "email" if config.type is IssuerType.EMAIL else "sub",
+        "issuerType": config.type.value,
+    }
+    if config.subject_domain:
+        entry["subjectDomain"] = config.subject_domain
+    if config.spiffe_trust_domain:
+        entry["spiffeTrustDomain"] = config.spiffe_trust_domain
+    if config.skip_email_verification:
+        entry["skipEmailVerification"] = True
+    return entry

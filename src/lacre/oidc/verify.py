@@ -84,6 +84,11 @@ class TokenVerifier:
         self._skew = skew_s
         self._max_bytes = max_bytes
 
+    @property
+    def issuers(self) -> Issuers:
+        """The issuers this verifier trusts."""
+        return self._issuers
+
     def verify(self, token: str) -> VerifiedToken:
         """Verify ``token``; raise TokenError naming the first check that fails."""
         size = len(token.encode("utf-8", "surrogatepass"))

@@ -196,3 +196,18 @@ def test_malformed_requests_are_400(client: TestClient, body: object, message: s
     )
     assert answer.status_code == 400, answer.text
     assert message in answer.json()["message"]
+
+
+def test_configuration_lists_the_accepted_issuers(client: TestClient) -> None:
+    answer = client.get("/api/v2/configuration")
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "issuers": [
+            {
+                "issuerUrl": ISSUER,
+                "audience": "sigstore",
+                "challengeClaim": "email",
+                "issuerType": "email",
+            }
+        ]
+    }

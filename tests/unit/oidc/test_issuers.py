@@ -110,3 +110,22 @@ def test_template_rendering() -> None:
     assert template.render("{a}", {}) is None
     assert template.render("{k|on=yes,off=no}", {"k": "off"}) == "no"
     assert template.render("{k|on=yes}", {"k": "maybe"}) is None
+
+
+def test_configuration_entries_describe_patterns_and_domains() -> None:
+    from lacre.oidc.issuers import configuration_entry
+
+    pattern = IssuerConfig(url="https://oidc.eks.*.amazonaws.com/id/*", type=IssuerType.KUBERNETES)
+    assert configuration_entry(pattern) == {
+        "wildcardIssuerUrl": "https://oidc.eks.*.amazonaws.com/id/*",
+        "audience": "sigstore",
+        "challengeClaim": "sub",
+        "issuerType": "kubernetes",
+    }
+    spiffe = IssuerConfig(
+        url="https://spire.example.com",
+        type=IssuerType.SPIFFE,
+        spiffe_trust_domain="example.com",
+    )
+    assert configuration_entry(spiffe)["spiffeTrustDomain"] == "example.com"
+    assert Issuers([pattern, spiffe]).configs == [spiffe, pattern]

@@ -12,6 +12,7 @@ from lacre.apps.http import read_json
 from lacre.apps.openapi import json_body
 from lacre.ca.requests import parse_v1, parse_v2
 from lacre.ca.service import CaService
+from lacre.oidc.issuers import configuration_entry
 
 _JSON_OBJECT = json_body({"type": "object"}, "A signing-certificate request")
 
@@ -53,6 +54,11 @@ def ca_router(service: CaService) -> APIRouter:
         key_request = parse_v1(await read_json(request))
         issued = await service.sign(_bearer(request), key_request)
         return PemChainResponse("\n".join(issued.pem()).strip(), status_code=201)
+
+    @router.get("/api/v2/configuration", summary="The identity issuers this CA accepts")
+    def configuration() -> dict[str, Any]:
+        configs = service.verifier.issuers.configs
+        return {"issuers": [configuration_entry(config) for config in configs]}
 
     @router.get("/api/v2/trustBundle", summary="The CA chains (intermediates, then root)")
     def trust_bundle() -> dict[str, Any]:
