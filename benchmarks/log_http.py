@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import contextlib
 import hashlib
 import itertools
 import json
@@ -85,13 +84,12 @@ import fastapi
 import fastapi.responses
 import httpx
 import psycopg
-from _targets import judge
+from _common import judge, postgres_server
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from lacre.keys import PublicKey
 from lacre.rekor.set import verify_set
-from lacre.testing.postgres import DSN_ENV_VAR, ExistingPostgres, PostgresServer, ThrowawayPostgres
 from lacre.transparency import merkle
 from lacre.transparency.tiles import tile_refs_for_size
 
@@ -1332,18 +1330,6 @@ def tile_phase(settings: Settings, server: ServerProcess, profiler: Profiler) ->
     return figures
 
 
-@contextlib.contextmanager
-def postgres_server() -> Iterator[tuple[PostgresServer, str]]:
-    """The server named by ``LACRE_TEST_POSTGRES_DSN``, or a throwaway one; with its origin."""
-    dsn = os.environ.get(DSN_ENV_VAR)
-    if dsn:
-        yield ExistingPostgres(dsn), DSN_ENV_VAR
-        return
-    say("starting a throwaway PostgreSQL cluster")
-    with ThrowawayPostgres() as server:
-        yield server, "throwaway"
-
-
 def backend_pids(admin_dsn: str, database: str) -> list[int]:
     """Process IDs of the PostgreSQL backends connected to ``database``."""
     with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as conn:
@@ -1356,7 +1342,7 @@ def backend_pids(admin_dsn: str, database: str) -> list[int]:
 def postgres_phase(settings: Settings, workdir: Path, workload: Workload) -> dict[str, Any]:
     """Rekor v1 writes on a server storing its logs in a fresh PostgreSQL database."""
     figures: dict[str, Any] = {}
-    with postgres_server() as (postgres, origin):
+    with postgres_server(say) as (postgres, origin):
         name = f"lacre_http_bench_{secrets.token_hex(4)}"
         dsn = postgres.create_database(name)
         figures["postgres_server"] = origin

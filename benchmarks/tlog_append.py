@@ -31,7 +31,6 @@ object with every figure (see ``benchmarks/README.md``).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import random
@@ -48,11 +47,10 @@ from typing import Any
 
 import psycopg
 import pymerkle
-from _targets import judge
+from _common import judge, postgres_server
 
 from lacre.errors import PushbackError
 from lacre.keys import generate_signer
-from lacre.testing.postgres import DSN_ENV_VAR, ExistingPostgres, PostgresServer, ThrowawayPostgres
 from lacre.tlog import InclusionProof, LogOptions, TransparencyLog
 from lacre.tlog.storage.base import LogStore
 from lacre.tlog.storage.postgres import PostgresStore
@@ -317,18 +315,6 @@ def measure_pymerkle(
     )
 
 
-@contextlib.contextmanager
-def postgres_server() -> Iterator[tuple[PostgresServer, str]]:
-    """The server named by ``LACRE_TEST_POSTGRES_DSN``, or a throwaway one; with its origin."""
-    dsn = os.environ.get(DSN_ENV_VAR)
-    if dsn:
-        yield ExistingPostgres(dsn), DSN_ENV_VAR
-        return
-    say("starting a throwaway PostgreSQL cluster")
-    with ThrowawayPostgres() as server:
-        yield server, "throwaway"
-
-
 def postgres_settings(dsn: str) -> dict[str, str]:
     """The server's durability settings, for the record."""
     found: dict[str, str] = {}
@@ -402,7 +388,7 @@ def run_pymerkle(log: TransparencyLog, settings: Settings, figures: dict[str, An
 
 def run_postgres(settings: Settings, figures: dict[str, Any]) -> None:
     """Phase 4: append to a fresh PostgreSQL database; record the rate."""
-    with postgres_server() as (server, origin):
+    with postgres_server(say) as (server, origin):
         name = f"lacre_bench_{secrets.token_hex(4)}"
         dsn = server.create_database(name)
         try:

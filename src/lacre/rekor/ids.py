@@ -1,11 +1,14 @@
-"""Rekor v1 entry identifiers: the 64-hex UUID (leaf hash) and the 80-hex entry ID."""
+"""Identifiers Rekor answers carry: entry UUIDs and IDs, and the root a checkpoint names."""
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 
 from lacre.errors import InvalidInput
+from lacre.transparency.checkpoint import Checkpoint
+from lacre.transparency.note import SignedNote
 
 _HEX = re.compile(r"[0-9a-f]+")
 MAX_TREE_ID = (1 << 63) - 1
@@ -33,3 +36,9 @@ def parse_entry_id(text: str) -> tuple[int | None, bytes]:
     if len(lowered) == 64:
         return None, bytes.fromhex(lowered)
     return int(lowered[:16], 16), bytes.fromhex(lowered[16:])
+
+
+@functools.lru_cache(maxsize=64)
+def checkpoint_root(note: bytes) -> bytes:
+    """The root hash a signed checkpoint names (cached: every entry of a batch shares one)."""
+    return Checkpoint.from_text(SignedNote.parse(note).text).root_hash

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import base64
-import functools
 from dataclasses import dataclass
 from typing import Any
 
 from lacre.errors import InvalidInput, NotFound
 from lacre.jsontypes import type_name
-from lacre.rekor.ids import entry_id, parse_entry_id
+from lacre.rekor.ids import checkpoint_root, entry_id, parse_entry_id
 from lacre.rekor.kinds import canonicalize_v1, index_keys_of
 from lacre.rekor.kinds.common import located
 from lacre.rekor.search import SearchQuery
 from lacre.rekor.set import sign_set
 from lacre.tlog import InclusionProof, SearchIndex, TransparencyLog
-from lacre.transparency.checkpoint import Checkpoint
 from lacre.transparency.merkle import leaf_hash
-from lacre.transparency.note import SignedNote
 
 MAX_RETRIEVE = 10
 
@@ -47,18 +44,13 @@ class V1Entry:
                         "checkpoint": self.checkpoint.decode(),
                         "hashes": [node.hex() for node in self.proof.hashes],
                         "logIndex": self.proof.index,
-                        "rootHash": _root_of(self.checkpoint).hex(),
+                        "rootHash": checkpoint_root(self.checkpoint).hex(),
                         "treeSize": self.proof.size,
                     },
                     "signedEntryTimestamp": base64.b64encode(self.signed_entry_timestamp).decode(),
                 },
             }
         }
-
-
-@functools.lru_cache(maxsize=64)
-def _root_of(note: bytes) -> bytes:
-    return Checkpoint.from_text(SignedNote.parse(note).text).root_hash
 
 
 class RekorV1:
@@ -136,7 +128,7 @@ class RekorV1:
         """The ``LogInfo`` object."""
         state = self.log.reader.state()
         return {
-            "rootHash": _root_of(state.checkpoint).hex(),
+            "rootHash": checkpoint_root(state.checkpoint).hex(),
             "treeSize": state.size,
             "signedTreeHead": state.checkpoint.decode(),
             "treeID": str(self.tree_id),

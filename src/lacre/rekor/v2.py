@@ -6,10 +6,9 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
+from lacre.rekor.ids import checkpoint_root
 from lacre.rekor.kinds import canonicalize_v2, kind_of
 from lacre.tlog import InclusionProof, TransparencyLog
-from lacre.transparency.checkpoint import Checkpoint
-from lacre.transparency.note import SignedNote
 
 
 def _b64(data: bytes) -> str:
@@ -28,7 +27,7 @@ class V2Entry:
     def to_json(self) -> dict[str, Any]:
         """The protobuf-JSON ``TransparencyLogEntry`` (64-bit integers as strings)."""
         kind, version = kind_of(self.body)
-        root = Checkpoint.from_text(SignedNote.parse(self.checkpoint).text).root_hash
+        root = checkpoint_root(self.checkpoint)
         return {
             "logIndex": str(self.proof.index),
             "logId": {"keyId": _b64(self.log_id)},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,34 +38,6 @@ def _spki(cert: x509.Certificate) -> bytes:
     return cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-
-
-@pytest.fixture
-def ca() -> tuple[CaChain, SoftwareSigner]:
-    intermediate_signer = generate_signer(KeyAlgorithm.ECDSA_P384_SHA384)
-    chain = ca_chain(
-        root_signer=generate_signer(KeyAlgorithm.ECDSA_P384_SHA384),
-        intermediate_signer=intermediate_signer,
-        organization="lacre test",
-        not_before=NOW - dt.timedelta(hours=1),
-    )
-    return chain, intermediate_signer
-
-
-@pytest.fixture
-def ct_signer() -> SoftwareSigner:
-    return generate_signer()
-
-
-@pytest.fixture
-def ctlog(
-    tmp_path: Path, ca: tuple[CaChain, SoftwareSigner], ct_signer: SoftwareSigner
-) -> Iterator[CtLog]:
-    store = SqliteStore(tmp_path / "ct.db")
-    log = TransparencyLog.open(store, name="ct", origin="ct.example", signer=ct_signer)
-    yield CtLog(log, ct_signer, [ca[0].root])
-    log.close()
-    store.close()
 
 
 def _profile(email: str = "alice@example.com") -> LeafProfile:

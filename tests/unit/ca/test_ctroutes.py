@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -17,13 +16,11 @@ from fastapi.testclient import TestClient
 from lacre.apps.ca.ctroutes import ct_router
 from lacre.apps.errors import install_error_handlers
 from lacre.ca.ctlog import CtLog
-from lacre.keys import KeyAlgorithm, SoftwareSigner, generate_signer
-from lacre.tlog import TransparencyLog
-from lacre.tlog.storage.sqlite import SqliteStore
+from lacre.keys import SoftwareSigner, generate_signer
 from lacre.transparency import merkle
 from lacre.transparency.ct import SignedCertificateTimestamp
 from lacre.x509.fulcio import FulcioClaims
-from lacre.x509.profile import CaChain, LeafProfile, ca_chain
+from lacre.x509.profile import CaChain, LeafProfile
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -33,24 +30,14 @@ def _b64(cert: x509.Certificate) -> str:
 
 
 @pytest.fixture
-def setup(tmp_path: Path) -> Iterator[tuple[TestClient, CaChain, SoftwareSigner]]:
-    ca_signer = generate_signer(KeyAlgorithm.ECDSA_P384_SHA384)
-    chain = ca_chain(
-        root_signer=generate_signer(KeyAlgorithm.ECDSA_P384_SHA384),
-        intermediate_signer=ca_signer,
-        organization="lacre test",
-        not_before=NOW - dt.timedelta(hours=1),
-    )
-    store = SqliteStore(tmp_path / "ct.db")
-    ct_signer = generate_signer()
-    log = TransparencyLog.open(store, name="ct", origin="ct.example", signer=ct_signer)
+def setup(
+    ca: tuple[CaChain, SoftwareSigner], ctlog: CtLog
+) -> Iterator[tuple[TestClient, CaChain, SoftwareSigner]]:
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(ct_router(CtLog(log, ct_signer, [chain.root]), "/test"))
+    app.include_router(ct_router(ctlog, "/test"))
     with TestClient(app) as client:
-        yield client, chain, ca_signer
-    log.close()
-    store.close()
+        yield client, ca[0], ca[1]
 
 
 def _precert(chain: CaChain, signer: SoftwareSigner, n: int) -> x509.Certificate:

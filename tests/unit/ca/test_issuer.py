@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -21,34 +19,19 @@ from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey, SoftwareSigner, generate_signer
 from lacre.oidc import IssuerConfig, Principal
 from lacre.oidc.principal import principal_for
-from lacre.tlog import TransparencyLog
-from lacre.tlog.storage.sqlite import SqliteStore
 from lacre.transparency.ct import PrecertEntry, SignedCertificateTimestamp, verify_sct
 from lacre.x509.fulcio import FulcioClaims
-from lacre.x509.profile import ca_chain
+from lacre.x509.profile import CaChain
 
 NOW = dt.datetime.now(dt.UTC)
 ISSUER = "https://accounts.example.com"
 
 
 @pytest.fixture
-def authority(tmp_path: Path) -> Iterator[tuple[CertificateAuthority, SoftwareSigner]]:
-    intermediate_signer = generate_signer(KeyAlgorithm.ECDSA_P384_SHA384)
-    chain = ca_chain(
-        root_signer=generate_signer(KeyAlgorithm.ECDSA_P384_SHA384),
-        intermediate_signer=intermediate_signer,
-        organization="lacre test",
-        not_before=NOW - dt.timedelta(hours=1),
-    )
-    store = SqliteStore(tmp_path / "ct.db")
-    ct_signer = generate_signer()
-    log = TransparencyLog.open(store, name="ct", origin="ct.example", signer=ct_signer)
-    yield (
-        CertificateAuthority(chain, intermediate_signer, CtLog(log, ct_signer, [chain.root])),
-        ct_signer,
-    )
-    log.close()
-    store.close()
+def authority(
+    ca: tuple[CaChain, SoftwareSigner], ctlog: CtLog, ct_signer: SoftwareSigner
+) -> tuple[CertificateAuthority, SoftwareSigner]:
+    return CertificateAuthority(ca[0], ca[1], ctlog), ct_signer
 
 
 def _principal(email: str = "alice@example.com") -> Principal:

@@ -6,7 +6,6 @@ import base64
 import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import jwt
 import pytest
@@ -21,11 +20,9 @@ from lacre.apps.errors import install_error_handlers
 from lacre.ca.ctlog import CtLog
 from lacre.ca.issuer import CertificateAuthority
 from lacre.ca.service import CaService
-from lacre.keys import KeyAlgorithm, generate_signer
-from lacre.oidc import IssuerConfig, Jwk, TokenVerifier
-from lacre.tlog import TransparencyLog
-from lacre.tlog.storage.sqlite import SqliteStore
-from lacre.x509.profile import ca_chain
+from lacre.keys import SoftwareSigner
+from lacre.oidc import IssuerConfig, IssuerType, Jwk, TokenVerifier
+from lacre.x509.profile import CaChain
 
 ISSUER = "https://accounts.example.com"
 NOW = dt.datetime.now(dt.UTC)
@@ -57,26 +54,14 @@ def token(email: str = "alice@example.com", **changes: object) -> str:
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    ca_signer = generate_signer(KeyAlgorithm.ECDSA_P384_SHA384)
-    chain = ca_chain(
-        root_signer=generate_signer(KeyAlgorithm.ECDSA_P384_SHA384),
-        intermediate_signer=ca_signer,
-        organization="lacre test",
-        not_before=NOW - dt.timedelta(hours=1),
-    )
-    store = SqliteStore(tmp_path / "ct.db")
-    ct_signer = generate_signer()
-    log = TransparencyLog.open(store, name="ct", origin="ct.example", signer=ct_signer)
-    authority = CertificateAuthority(chain, ca_signer, CtLog(log, ct_signer, [chain.root]))
-    verifier = TokenVerifier([IssuerConfig(url=ISSUER, type="email")], StaticKeys())  # type: ignore[arg-type]
+def client(ca: tuple[CaChain, SoftwareSigner], ctlog: CtLog) -> Iterator[TestClient]:
+    authority = CertificateAuthority(ca[0], ca[1], ctlog)
+    verifier = TokenVerifier([IssuerConfig(url=ISSUER, type=IssuerType.EMAIL)], StaticKeys())
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(ca_router(CaService(authority, verifier)))
     with TestClient(app) as test_client:
         yield test_client
-    log.close()
-    store.close()
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> str:
