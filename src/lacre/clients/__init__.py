@@ -1,0 +1,1 @@
+"""HTTP clients for the certificate authority, transparency log and timestamp authority."""

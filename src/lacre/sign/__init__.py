@@ -1,0 +1,1 @@
+"""Signing: ephemeral key, certificate, signature, log entry, timestamp, bundle."""

@@ -1,0 +1,1 @@
+"""TUF: the instance's repository and the client that fetches trust from it."""

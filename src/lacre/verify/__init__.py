@@ -1,0 +1,1 @@
+"""Offline verification of Sigstore bundles: raises with a reason, never returns False."""
