@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives import serialization
 
 from lacre.ca.ctlog import CtLog
 from lacre.ca.possession import check_key_strength
-from lacre.keys import PublicKey, SoftwareSigner
+from lacre.keys import PublicKey, Signer
 from lacre.oidc import Principal
+from lacre.x509.casigning import check_issuer
 from lacre.x509.profile import CaChain, LeafProfile, encode_sct_list
 
 
@@ -36,11 +37,17 @@ class CertificateAuthority:
     def __init__(
         self,
         chain: CaChain,
-        signer: SoftwareSigner,
+        signer: Signer,
         ctlog: CtLog,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """Issue under ``chain.intermediate``, whose key ``signer`` holds."""
+        """Issue under ``chain.intermediate``, whose key ``signer`` holds.
+
+        ``signer`` is any :class:`~lacre.keys.Signer` with an ECDSA P-256 or P-384 key,
+        in memory or in a PKCS#11 token; a key that is not the intermediate's is
+        refused here with :class:`~lacre.errors.ConfigError`.
+        """
+        check_issuer(chain.intermediate, signer)
         self.chain, self._signer, self._ctlog, self._clock = chain, signer, ctlog, clock
 
     async def issue(self, principal: Principal, key: PublicKey) -> IssuedChain:

@@ -41,6 +41,7 @@ def cli() -> None:
 
 
 def _register() -> None:
+    from lacre.cli.ca import ca
     from lacre.cli.dev import dev
     from lacre.cli.log import log
     from lacre.cli.server import serve, server
@@ -48,6 +49,7 @@ def _register() -> None:
     cli.add_command(server)
     cli.add_command(serve)
     cli.add_command(log)
+    cli.add_command(ca)
     cli.add_command(dev)
 
 

@@ -7,12 +7,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from lacre.cli.main import reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _OPTIONS = [
+    click.option(
+        "--config",
+        "config_file",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="YAML configuration file (see docs/configuration.md); "
+        "options given on the command line win over it.",
+    ),
     click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
@@ -70,11 +79,21 @@ def server_options(command: F) -> F:
     return command
 
 
-def _run(services: frozenset[str], **options: Any) -> None:
+def _run(services: frozenset[str] | None, config_file: Path | None, **options: Any) -> None:
     from lacre.apps.server.app import serve
     from lacre.apps.server.config import ServerConfig
 
-    serve(ServerConfig.from_options(services=services, **options))
+    context = click.get_current_context()
+    explicit = {
+        name
+        for name in options
+        if context.get_parameter_source(name) is not ParameterSource.DEFAULT
+    }
+    serve(
+        ServerConfig.from_options(
+            config_file=config_file, explicit=explicit, services=services, **options
+        )
+    )
 
 
 @click.command()
@@ -83,13 +102,15 @@ def _run(services: frozenset[str], **options: Any) -> None:
 def server(**options: Any) -> None:
     """Run every lacre service in one process on one port.
 
-    Today: the transparency logs (Rekor v1 and v2 APIs, C2SP tiles). Prints
-    the server's base URL once it accepts connections, and keeps
-    DATA_DIR/client/trusted_root.json naming the keys it serves.
+    The transparency logs (Rekor v1 and v2 APIs, C2SP tiles), the certificate
+    authority with its CT log (once `lacre ca init` has made its chain, or in
+    --dev mode), and the built-in OIDC issuer (in --dev mode, or when the
+    configuration file enables it). Prints the server's base URL once it
+    accepts connections, and keeps DATA_DIR/client/trusted_root.json naming
+    the keys it serves. The configuration file's `services` list may narrow
+    what runs.
     """
-    from lacre.apps.server.config import ALL_SERVICES
-
-    _run(ALL_SERVICES, **options)
+    _run(None, **options)
 
 
 @click.group()
@@ -103,3 +124,22 @@ def serve() -> None:
 def serve_log(**options: Any) -> None:
     """Run the transparency log service alone: Rekor v1 and v2 APIs and C2SP tiles."""
     _run(frozenset({"log"}), **options)
+
+
+@serve.command("ca")
+@server_options
+@reports_errors
+def serve_ca(**options: Any) -> None:
+    """Run the certificate authority alone: Fulcio API, CT log, built-in issuer if enabled.
+
+    Needs the CA chain made by `lacre ca init` (or --dev, which makes one).
+    """
+    _run(frozenset({"ca", "oidc"}), **options)
+
+
+@serve.command("oidc")
+@server_options
+@reports_errors
+def serve_oidc(**options: Any) -> None:
+    """Run the built-in OIDC issuer alone (--dev, or enabled in the configuration file)."""
+    _run(frozenset({"oidc"}), **options)

@@ -87,14 +87,15 @@ def trusted_root(
     """
     document: dict[str, Any] = dict(previous or {})
     document["mediaType"] = TRUSTED_ROOT_MEDIA_TYPE
-    document["tlogs"] = _logs(tlogs, document.get("tlogs", []))
+    if tlogs:
+        document["tlogs"] = _logs(tlogs, document.get("tlogs", []))
     if ctlogs:
         document["ctlogs"] = _logs(ctlogs, document.get("ctlogs", []))
     if authorities:
         document["certificateAuthorities"] = _authorities(
             authorities, document.get("certificateAuthorities", [])
         )
-    for field in ("certificateAuthorities", "ctlogs", "timestampAuthorities"):
+    for field in ("tlogs", "certificateAuthorities", "ctlogs", "timestampAuthorities"):
         document.setdefault(field, [])
     return document
 

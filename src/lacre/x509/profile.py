@@ -6,13 +6,8 @@ goes to the CT log, :meth:`LeafProfile.tbs_for_sct` is what the log signs, and
 :meth:`LeafProfile.certificate` embeds the returned SCT list; all three share one
 serial, validity and extension order.
 
-CA signing limitation: ``cryptography``'s certificate builder signs only with its
-own private-key objects, so a CA signer must be a :class:`~lacre.keys.SoftwareSigner`
-holding an ECDSA P-256 or P-384 key. An HSM signer can plug in later without
-changing this API: the signature algorithm in a TBSCertificate depends only on the
-curve and hash, so the TBS can be built with a throwaway key of the same curve
-(as :meth:`LeafProfile.tbs_for_sct` already does), signed by any
-:class:`~lacre.keys.Signer`, and assembled as ``SEQUENCE { tbs, algorithm, BIT STRING }``.
+CA keys are any :class:`~lacre.keys.Signer` holding ECDSA P-256 or P-384, in memory
+or in a PKCS#11 token; :mod:`lacre.x509.casigning` does the signing.
 """
 
 from __future__ import annotations
@@ -23,13 +18,18 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat import asn1
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from lacre.errors import InvalidInput
-from lacre.keys import PublicKey, Signer, SoftwareSigner
+from lacre.keys import PublicKey, Signer
+from lacre.x509.casigning import (
+    ca_hash,
+    check_issuer,
+    issuer_key,
+    sign_certificate,
+    unsigned_tbs,
+)
 from lacre.x509.fulcio import USERNAME_OID, FulcioClaims
 
 LEAF_VALIDITY = dt.timedelta(minutes=10)
@@ -39,11 +39,6 @@ SCT_LIST_OID = ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS
 POISON_OID = ExtensionOID.PRECERT_POISON
 """``1.3.6.1.4.1.11129.2.4.3``: the precertificate poison (critical, value ``05 00``)."""
 
-_CaHash = hashes.SHA256 | hashes.SHA384
-_CA_HASHES: dict[str, type[_CaHash]] = {
-    "secp256r1": hashes.SHA256,
-    "secp384r1": hashes.SHA384,
-}
 _MAX_SERIAL = 2**159
 _CODE_SIGNING = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING])
 _CA_USAGE = {"key_cert_sign": True, "crl_sign": True}
@@ -89,7 +84,8 @@ def ca_chain(
 ) -> CaChain:
     """Issue a self-signed root and an intermediate (pathlen 0, EKU codeSigning) under it.
 
-    Both signers must be :class:`~lacre.keys.SoftwareSigner` with ECDSA P-256/P-384 keys.
+    Each signer may be any :class:`~lacre.keys.Signer` holding an ECDSA P-256 or P-384
+    key; other keys are refused with :class:`~lacre.errors.ConfigError`.
     """
     _check_time(not_before)
     if intermediate_validity > root_validity:
@@ -98,34 +94,30 @@ def ca_chain(
             expected=f"at most {root_validity}",
             found=intermediate_validity,
         )
-    root_key, root_hash = _ca_key(root_signer)
-    inter_key, _ = _ca_key(intermediate_signer)
+    ca_hash(root_signer.public_key)
+    ca_hash(intermediate_signer.public_key)
+    root_key, inter_key = root_signer.public_key.key, intermediate_signer.public_key.key
     root_name = _name(root_common_name, organization)
-    root_ski = x509.SubjectKeyIdentifier.from_public_key(root_key.public_key())
-    root = (
-        _ca_builder(root_name, root_name, root_key.public_key(), not_before, root_validity, 1)
-        .add_extension(root_ski, critical=False)
-        .sign(root_key, root_hash)
-    )
-    intermediate = (
+    root_ski = x509.SubjectKeyIdentifier.from_public_key(root_key)
+    root_builder = _ca_builder(root_name, root_name, root_key, not_before, root_validity, 1)
+    root = sign_certificate(root_builder.add_extension(root_ski, critical=False), root_signer)
+    inter_builder = (
         _ca_builder(
             _name(intermediate_common_name, organization),
             root_name,
-            inter_key.public_key(),
+            inter_key,
             not_before,
             intermediate_validity,
             0,
         )
         .add_extension(_CODE_SIGNING, critical=False)
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(inter_key.public_key()), critical=False
-        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(inter_key), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(root_ski),
             critical=False,
         )
-        .sign(root_key, root_hash)
     )
+    intermediate = sign_certificate(inter_builder, root_signer)
     return CaChain(root=root, intermediate=intermediate)
 
 
@@ -166,18 +158,17 @@ class LeafProfile:
 
     def precertificate(self, issuer_cert: x509.Certificate, ca_signer: Signer) -> x509.Certificate:
         """The precertificate for the CT log: the template plus the critical poison, last."""
-        key, hash_ = _issuer_key(issuer_cert, ca_signer)
+        check_issuer(issuer_cert, ca_signer)
         builder = self._template(issuer_cert).add_extension(x509.PrecertPoison(), critical=True)
-        return builder.sign(key, hash_)
+        return sign_certificate(builder, ca_signer)
 
     def tbs_for_sct(self, issuer_cert: x509.Certificate) -> bytes:
         """The DER TBSCertificate a CT log signs: the certificate without poison or SCT list.
 
-        Signed with a throwaway key of the issuer's curve; the TBS does not depend on it.
+        It names the signature algorithm of the issuer's key but does not depend on that key.
         """
-        curve, hash_ = _ca_curve(issuer_cert.public_key())
-        throwaway = ec.generate_private_key(curve)
-        return self._template(issuer_cert).sign(throwaway, hash_).tbs_certificate_bytes
+        hash_ = ca_hash(issuer_key(issuer_cert))
+        return unsigned_tbs(self._template(issuer_cert), hash_)
 
     def certificate(
         self, issuer_cert: x509.Certificate, ca_signer: Signer, sct_list: bytes
@@ -187,9 +178,10 @@ class LeafProfile:
         The SCT-list extension is appended last; everything else matches the precertificate.
         """
         _check_sct_list(sct_list)
-        key, hash_ = _issuer_key(issuer_cert, ca_signer)
+        check_issuer(issuer_cert, ca_signer)
         extension = x509.UnrecognizedExtension(SCT_LIST_OID, asn1.encode_der(sct_list))
-        return self._template(issuer_cert).add_extension(extension, critical=False).sign(key, hash_)
+        builder = self._template(issuer_cert).add_extension(extension, critical=False)
+        return sign_certificate(builder, ca_signer)
 
     def _template(self, issuer_cert: x509.Certificate) -> x509.CertificateBuilder:
         leaf_key = self.public_key.key
@@ -236,44 +228,6 @@ def _check_sct_list(data: bytes) -> None:
         raise InvalidInput("SCT list is empty", expected="at least one SCT")
 
 
-def _ca_key(signer: Signer) -> tuple[ec.EllipticCurvePrivateKey, _CaHash]:
-    if not isinstance(signer, SoftwareSigner):
-        raise InvalidInput(
-            "CA signing needs an in-memory key",
-            expected="a SoftwareSigner (HSM-backed CA signers are not supported yet)",
-            found=type(signer).__name__,
-        )
-    key = signer.private_key
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        found = type(key).__name__
-        raise InvalidInput("CA keys must be ECDSA", expected="P-256 or P-384", found=found)
-    return key, _ca_curve(key.public_key())[1]
-
-
-def _ca_curve(public_key: object) -> tuple[ec.EllipticCurve, _CaHash]:
-    if not isinstance(public_key, ec.EllipticCurvePublicKey) or (
-        public_key.curve.name not in _CA_HASHES
-    ):
-        curve = getattr(getattr(public_key, "curve", None), "name", type(public_key).__name__)
-        raise InvalidInput("unsupported CA key", expected="ECDSA P-256 or P-384", found=curve)
-    return public_key.curve, _CA_HASHES[public_key.curve.name]()
-
-
-def _issuer_key(
-    issuer_cert: x509.Certificate, signer: Signer
-) -> tuple[ec.EllipticCurvePrivateKey, _CaHash]:
-    key, hash_ = _ca_key(signer)
-    if _spki(key.public_key()) != _spki(issuer_cert.public_key()):
-        raise InvalidInput("the CA signer's key does not match the issuer certificate")
-    return key, hash_
-
-
-def _spki(key: CertificatePublicKeyTypes) -> bytes:
-    return key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-
-
 def _ski(cert: x509.Certificate) -> x509.SubjectKeyIdentifier:
     try:
         return cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
@@ -284,7 +238,7 @@ def _ski(cert: x509.Certificate) -> x509.SubjectKeyIdentifier:
 def _ca_builder(
     subject: x509.Name,
     issuer: x509.Name,
-    public_key: ec.EllipticCurvePublicKey,
+    public_key: CertificatePublicKeyTypes,
     not_before: dt.datetime,
     validity: dt.timedelta,
     path_length: int,

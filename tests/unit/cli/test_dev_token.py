@@ -11,6 +11,7 @@ from lacre.apps.oidc import oidc_router
 from lacre.cli.main import cli
 from lacre.keys import generate_signer
 from lacre.oidc import TokenVerifier
+from lacre.oidc.accounts import Accounts
 from lacre.oidc.devissuer import DevIssuer
 
 # lacre.cli.main registers the commands; import it first.
@@ -123,7 +124,7 @@ def test_against_the_issuer_routes(monkeypatch: pytest.MonkeyPatch) -> None:
     issuer = DevIssuer("http://localhost:8080/oidc", generate_signer())
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(oidc_router(issuer))
+    app.include_router(oidc_router(issuer, Accounts(open_minting=True)))
     client = TestClient(app)
 
     def post_json(url: str, body: dict[str, str]) -> httpx.Response:

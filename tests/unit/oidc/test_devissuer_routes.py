@@ -7,6 +7,7 @@ from lacre.apps.errors import install_error_handlers
 from lacre.apps.oidc import oidc_router
 from lacre.keys import generate_signer
 from lacre.oidc import TokenVerifier
+from lacre.oidc.accounts import Accounts
 from lacre.oidc.devissuer import DevIssuer
 
 ISS = "http://testserver/oidc"
@@ -21,7 +22,7 @@ def dev() -> DevIssuer:
 def client(dev: DevIssuer) -> TestClient:
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(oidc_router(dev))
+    app.include_router(oidc_router(dev, Accounts(open_minting=True)))
     return TestClient(app, raise_server_exceptions=False)
 
 
@@ -97,5 +98,5 @@ def test_oversized_requests_are_refused(client: TestClient) -> None:
 
 def test_another_prefix(dev: DevIssuer) -> None:
     app = FastAPI()
-    app.include_router(oidc_router(dev, prefix="/idp"))
+    app.include_router(oidc_router(dev, Accounts(open_minting=True), prefix="/idp"))
     assert TestClient(app).get("/idp/jwks").status_code == 200

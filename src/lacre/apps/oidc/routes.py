@@ -1,20 +1,27 @@
-"""The development OIDC issuer over HTTP: discovery, JWKS and a token endpoint.
+"""The built-in OIDC issuer over HTTP: discovery, JWKS and a token endpoint.
 
-``POST {prefix}/token`` takes JSON ``{"email": ..., "audience"?: ...}`` or form fields
-(``grant_type=client_credentials``, ``client_id=<email>``, ``audience``?) and answers
-with a freshly minted token. Refusals are lacre errors, answered as JSON ``{code, message}``.
+``POST {prefix}/token`` takes form fields (``grant_type=client_credentials``,
+``client_id``, ``client_secret``, ``audience``?; the credentials may come in an HTTP
+Basic ``Authorization`` header instead) or the same as a JSON object, and answers with
+a freshly minted token for the account's email. In development mode the secret may be
+left out and the client id (or a JSON ``email``) is the email itself. Refusals are
+lacre errors, answered as JSON ``{code, message}``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Request
 
 from lacre.apps.http import read_body, read_json
 from lacre.errors import InvalidInput
 from lacre.jsontypes import type_name
+from lacre.oidc.accounts import Accounts
 from lacre.oidc.devissuer import DevIssuer
 
 TOKEN_LIFETIME_S = 600
@@ -29,9 +36,10 @@ _TOKEN_REQUEST = {
             "application/json": {
                 "schema": {
                     "type": "object",
-                    "required": ["email"],
                     "properties": {
-                        "email": {"type": "string"},
+                        "client_id": {"type": "string"},
+                        "client_secret": {"type": "string"},
+                        "email": {"type": "string", "description": "development mode only"},
                         "audience": {"type": "string"},
                     },
                 }
@@ -43,6 +51,7 @@ _TOKEN_REQUEST = {
                     "properties": {
                         "grant_type": {"type": "string", "enum": ["client_credentials"]},
                         "client_id": {"type": "string"},
+                        "client_secret": {"type": "string"},
                         "audience": {"type": "string"},
                     },
                 }
@@ -52,8 +61,11 @@ _TOKEN_REQUEST = {
 }
 
 
-def oidc_router(issuer: DevIssuer, prefix: str = "/oidc") -> APIRouter:
-    """The endpoints of ``issuer`` under ``prefix`` (``issuer.issuer_url`` should end with it)."""
+def oidc_router(issuer: DevIssuer, accounts: Accounts, prefix: str = "/oidc") -> APIRouter:
+    """The endpoints of ``issuer`` under ``prefix`` (``issuer.issuer_url`` should end with it).
+
+    ``accounts`` decides who gets a token for which email.
+    """
     router = APIRouter(prefix=prefix, tags=["Development OIDC issuer"])
 
     @router.get("/.well-known/openid-configuration", summary="OpenID Connect discovery document")
@@ -66,11 +78,13 @@ def oidc_router(issuer: DevIssuer, prefix: str = "/oidc") -> APIRouter:
 
     @router.post(
         "/token",
-        summary="Development only: a token for any email address, without authentication",
+        summary="A token for a service account (client credentials); any email in development",
         openapi_extra=_TOKEN_REQUEST,
     )
     async def token(request: Request) -> dict[str, Any]:
-        email, audience = await _token_request(request)
+        asked = await _token_request(request)
+        email = accounts.authenticate(asked.client_id, asked.secret)
+        audience = asked.audience
         jwt = issuer.mint(email, audience=audience, lifetime_s=TOKEN_LIFETIME_S)
         return {
             "access_token": jwt,
@@ -82,18 +96,39 @@ def oidc_router(issuer: DevIssuer, prefix: str = "/oidc") -> APIRouter:
     return router
 
 
-async def _token_request(request: Request) -> tuple[str, str]:
-    """The email and audience asked for, from a JSON or form body."""
+@dataclass(frozen=True)
+class _TokenRequest:
+    client_id: str
+    secret: str | None
+    audience: str
+
+
+async def _token_request(request: Request) -> _TokenRequest:
+    """The credentials and audience of a form or JSON token request."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "application/x-www-form-urlencoded":
-        return _form_request(await read_body(request, _MAX_TOKEN_REQUEST))
-    body = await read_json(request, _MAX_TOKEN_REQUEST)
-    if not isinstance(body, dict):
-        raise InvalidInput("token request is not a JSON object", found=type_name(body))
-    return _string(body, "email"), _string(body, "audience", default="sigstore")
+        fields = _form(await read_body(request, _MAX_TOKEN_REQUEST))
+    else:
+        body = await read_json(request, _MAX_TOKEN_REQUEST)
+        if not isinstance(body, dict):
+            raise InvalidInput("token request is not a JSON object", found=type_name(body))
+        fields = body
+    grant_type = fields.get("grant_type", "client_credentials")
+    if grant_type != "client_credentials":
+        raise InvalidInput(
+            "unsupported grant_type", expected="client_credentials", found=grant_type
+        )
+    basic = _basic_credentials(request.headers.get("authorization"))
+    secret: str | None
+    if basic is not None:
+        client_id, secret = basic
+    else:
+        client_id = _string(fields, "client_id" if "client_id" in fields else "email")
+        secret = _optional_string(fields, "client_secret")
+    return _TokenRequest(client_id, secret, _string(fields, "audience", default="sigstore"))
 
 
-def _form_request(body: bytes) -> tuple[str, str]:
+def _form(body: bytes) -> dict[str, object]:
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -103,13 +138,28 @@ def _form_request(body: bytes) -> tuple[str, str]:
         if name in fields:
             raise InvalidInput(f"token request repeats the field {name}")
         fields[name] = value
-    grant_type = fields.get("grant_type", "client_credentials")
-    if grant_type != "client_credentials":
-        raise InvalidInput(
-            "unsupported grant_type", expected="client_credentials", found=grant_type
-        )
-    name = "client_id" if "client_id" in fields else "email"
-    return _string(fields, name), _string(fields, "audience", default="sigstore")
+    return fields
+
+
+def _basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """``(client_id, secret)`` from an HTTP Basic Authorization header (RFC 6749 §2.3.1)."""
+    if header is None:
+        return None
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise InvalidInput("unsupported Authorization scheme", expected="Basic", found=scheme[:20])
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("Authorization header is not valid Basic credentials") from None
+    client_id, colon, secret = decoded.partition(":")
+    if not colon:
+        raise InvalidInput("Basic credentials have no secret", expected="client_id:client_secret")
+    return unquote_plus(client_id), unquote_plus(secret)
+
+
+def _optional_string(fields: dict[str, object], name: str) -> str | None:
+    return _string(fields, name) if name in fields else None
 
 
 def _string(fields: dict[str, object], name: str, default: str | None = None) -> str:

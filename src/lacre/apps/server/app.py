@@ -26,7 +26,9 @@ from lacre.apps.rekor.routes import v1_router, v2_router
 from lacre.apps.server import runtime
 from lacre.apps.server.ca_setup import CaParts, open_ca
 from lacre.apps.server.config import ServerConfig
+from lacre.apps.server.identity import Identity, open_identity
 from lacre.apps.tlog.routes import tiles_router
+from lacre.errors import ConfigError
 from lacre.rekor.v1 import RekorV1
 from lacre.rekor.v2 import RekorV2
 from lacre.tlog.storage.base import LogStore
@@ -34,20 +36,23 @@ from lacre.tlog.storage.base import LogStore
 
 def create_app(
     store: LogStore,
-    logs: runtime.Logs,
+    logs: runtime.Logs | None,
     services: frozenset[str],
     ca: CaParts | None = None,
+    identity: Identity | None = None,
 ) -> FastAPI:
-    """The server application: health, Rekor v1 and v2, and every log's tiles.
+    """The server application: health, and each service asked for.
 
-    The main log (Rekor v2) publishes its tiles at the root and under /api/v2;
-    the Rekor v1 tree under /logs/rekor-v1.
+    The logs: Rekor v1 and v2; the main log (Rekor v2) publishes its tiles at
+    the root and under /api/v2, the Rekor v1 tree under /logs/rekor-v1. The
+    CA: the Fulcio API and the CT log. The built-in OIDC issuer under /oidc.
     """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
-        logs.close()
+        if logs is not None:
+            logs.close()
         if ca is not None:
             ca.close()
         store.close()
@@ -60,12 +65,13 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    if "log" in services:
+    if logs is not None:
         _mount_logs(app, logs)
     if ca is not None:
         app.include_router(ca_router(ca.service))
         app.include_router(ct_router(ca.ctlog))
-        app.include_router(oidc_router(ca.issuer))
+    if identity is not None and identity.issuer is not None and "oidc" in services:
+        app.include_router(oidc_router(identity.issuer, identity.accounts))
     return app
 
 
@@ -99,12 +105,15 @@ def serve(config: ServerConfig) -> None:
     sock = bind(config.host, config.port)
     base_url = config.base_url(sock.getsockname()[1])
     config.data_dir.mkdir(parents=True, exist_ok=True)
+    _check_builtin_issuer(config)
     store = runtime.open_store(config)
-    logs = runtime.open_logs(config, store, base_url)
-    ca = open_ca(config, store, base_url)
+    logs = runtime.open_logs(config, store, base_url) if "log" in config.services else None
+    identity = open_identity(config, base_url)
+    ca = open_ca(config, store, base_url, identity.verifier)
     trust = runtime.write_trusted_root(config.data_dir, base_url, logs, ca)
     if config.workers > 1:
-        logs.close()
+        if logs is not None:
+            logs.close()
         if ca is not None:
             ca.close()
         store.close()
@@ -112,7 +121,15 @@ def serve(config: ServerConfig) -> None:
         _announce(base_url, trust)
         sys.exit(supervise(workers))
     _announce(base_url, trust)
-    _run(create_app(store, logs, config.services, ca), sock)
+    _run(create_app(store, logs, config.services, ca, identity), sock)
+
+
+def _check_builtin_issuer(config: ServerConfig) -> None:
+    if config.services == {"oidc"} and not config.builtin_issuer:
+        raise ConfigError(
+            "the built-in OIDC issuer is off",
+            expected="--dev, or oidc.builtin.enabled (or accounts) in the configuration file",
+        )
 
 
 def _announce(base_url: str, trust: Path) -> None:
@@ -132,9 +149,10 @@ def _fork_worker(config: ServerConfig, sock: socket.socket, base_url: str) -> in
     code = 0
     try:
         store = runtime.open_store(config)
-        logs = runtime.open_logs(config, store, base_url)
-        ca = open_ca(config, store, base_url)
-        _run(create_app(store, logs, config.services, ca), sock)
+        logs = runtime.open_logs(config, store, base_url) if "log" in config.services else None
+        identity = open_identity(config, base_url)
+        ca = open_ca(config, store, base_url, identity.verifier)
+        _run(create_app(store, logs, config.services, ca, identity), sock)
     except BaseException:  # a worker must never return into the parent's code
         traceback.print_exc()
         code = 1

@@ -1,16 +1,26 @@
-"""Settings of ``lacre server``: from command-line options and the environment."""
+"""Settings of ``lacre server``: from a configuration file, options and the environment.
+
+Options given on the command line win over the configuration file, which wins
+over the defaults. Secrets (key passphrase, account secrets, the PostgreSQL DSN
+when not in the file) come from the environment or from files.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from lacre.apps.server.config_file import AccountSetting, FileSettings, load_config_file
 from lacre.errors import ConfigError
+from lacre.oidc.accounts import Account
+from lacre.oidc.issuers import IssuerConfig
 
 DSN_ENVIRONMENT = "LACRE_POSTGRES_DSN"
-ALL_SERVICES = frozenset({"log", "ca"})
+ALL_SERVICES = frozenset({"log", "ca", "oidc"})
 """Every service ``lacre server`` can run."""
 PASSPHRASE_ENVIRONMENT = "LACRE_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
@@ -33,45 +43,73 @@ class ServerConfig:
     """Key URI of the main log's checkpoint key; defaults to ``DATA_DIR/keys/log.pem``."""
     rekor_v1_key: str | None = None
     """Key URI of the Rekor v1 tree's key; defaults to ``DATA_DIR/keys/rekor-v1.pem``."""
-    key_passphrase: bytes | None = None
+    ca_key: str | None = None
+    """Key URI of the CA's issuing key; defaults to ``DATA_DIR/keys/ca-intermediate.pem``."""
+    ct_key: str | None = None
+    """Key URI of the CT log's key; defaults to ``DATA_DIR/keys/ct.pem``."""
+    ca_chain: Path | None = None
+    """PEM file of the CA chain, issuing certificate first; defaults to ``DATA_DIR/ca/``."""
+    organization: str = "lacre"
+    """Organization named by a CA chain made in development mode."""
+    issuers: tuple[IssuerConfig, ...] = ()
+    """Identity providers whose tokens the CA accepts (besides the built-in issuer)."""
+    builtin_issuer: bool = False
+    """Whether the built-in OIDC issuer runs (always in development mode)."""
+    accounts: tuple[Account, ...] = field(default=(), repr=False)
+    """Service accounts that may get tokens from the built-in issuer."""
+    key_passphrase: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def from_options(
         cls,
         *,
-        data_dir: Path,
-        services: frozenset[str],
-        workers: int = 1,
-        host: str,
-        port: int,
-        dev: bool,
-        public_url: str | None,
-        postgres_dsn: str | None,
-        log_key: str | None,
-        rekor_v1_key: str | None = None,
+        config_file: Path | None = None,
+        explicit: Collection[str] | None = None,
+        services: frozenset[str] | None = None,
+        **options: Any,
     ) -> ServerConfig:
-        """Combine command-line options with the environment (DSN, key passphrase)."""
-        if public_url is not None:
-            _check_url(public_url)
-        passphrase = os.environ.get(PASSPHRASE_ENVIRONMENT)
+        """Combine the configuration file, command-line options and the environment.
+
+        ``options`` are the command-line values by field name; those named in
+        ``explicit`` (default: all) win over the file, the others only fill in
+        what the file leaves out. ``services`` (None: the file's, else all) is
+        what a ``lacre serve SERVICE`` command insists on.
+        """
+        settings = load_config_file(config_file) if config_file is not None else FileSettings()
+        chosen = explicit if explicit is not None else options.keys()
+        merged = {
+            **{name: value for name, value in options.items() if name not in chosen},
+            **settings.values,
+            **{name: value for name, value in options.items() if name in chosen},
+        }
+        if services is not None:
+            merged["services"] = services
+        return cls._checked(merged, settings)
+
+    @classmethod
+    def _checked(cls, values: Mapping[str, Any], settings: FileSettings) -> ServerConfig:
+        values = dict(values)
+        if values.get("public_url") is not None:
+            _check_url(values["public_url"])
+        services = values.setdefault("services", ALL_SERVICES)
         unknown = services - ALL_SERVICES
         if unknown:
             raise ConfigError(
                 "unknown services", expected=sorted(ALL_SERVICES), found=sorted(unknown)
             )
+        workers = values.get("workers", 1)
         if not 1 <= workers <= 64:
-            raise ConfigError("--workers out of range", expected="1..64", found=workers)
+            raise ConfigError("workers out of range", expected="1..64", found=workers)
+        passphrase = os.environ.get(PASSPHRASE_ENVIRONMENT)
+        values["postgres_dsn"] = values.get("postgres_dsn") or os.environ.get(DSN_ENVIRONMENT)
+        accounts = tuple(_account(setting) for setting in settings.accounts)
+        builtin = settings.builtin_issuer
         return cls(
-            data_dir=data_dir,
-            services=services,
-            workers=workers,
-            host=host,
-            port=port,
-            dev=dev,
-            public_url=public_url,
-            postgres_dsn=postgres_dsn or os.environ.get(DSN_ENVIRONMENT),
-            log_key=log_key,
-            rekor_v1_key=rekor_v1_key,
+            **values,
+            issuers=settings.issuers,
+            builtin_issuer=bool(values.get("dev"))
+            or (builtin if builtin is not None else bool(accounts)),
+            accounts=accounts,
             key_passphrase=passphrase.encode() if passphrase else None,
         )
 
@@ -91,6 +129,36 @@ class ServerConfig:
     def rekor_v1_key_uri(self) -> str:
         """Key URI of the Rekor v1 tree's checkpoint and SET key."""
         return self.rekor_v1_key or f"file:{self.data_dir / 'keys' / 'rekor-v1.pem'}"
+
+    @property
+    def ca_key_uri(self) -> str:
+        """Key URI of the CA's issuing (intermediate) key."""
+        return self.ca_key or f"file:{self.data_dir / 'keys' / 'ca-intermediate.pem'}"
+
+    @property
+    def ct_key_uri(self) -> str:
+        """Key URI of the CT log's signing key."""
+        return self.ct_key or f"file:{self.data_dir / 'keys' / 'ct.pem'}"
+
+
+def _account(setting: AccountSetting) -> Account:
+    """Read the secret of a configured account from its environment variable or file."""
+    if setting.secret_env is not None:
+        secret = os.environ.get(setting.secret_env)
+        if secret is None:
+            raise ConfigError(
+                f"account {setting.client_id}: its secret variable is not set",
+                expected=f"${setting.secret_env}",
+            )
+        return Account.with_secret(setting.client_id, setting.email, secret.encode())
+    assert setting.secret_file is not None  # the file parser demands one source
+    try:
+        data = setting.secret_file.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"account {setting.client_id}: cannot read {setting.secret_file}: {exc.strerror}"
+        ) from None
+    return Account.with_secret(setting.client_id, setting.email, data)
 
 
 def origin_of(base_url: str) -> str:

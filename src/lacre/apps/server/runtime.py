@@ -95,7 +95,7 @@ def _v1_origin(store: LogStore, host: str) -> str:
 
 
 def write_trusted_root(
-    data_dir: Path, base_url: str, logs: Logs, ca: CaParts | None = None
+    data_dir: Path, base_url: str, logs: Logs | None, ca: CaParts | None = None
 ) -> Path:
     """Write ``DATA_DIR/client/trusted_root.json`` naming every key the server serves."""
     path = data_dir / "client" / "trusted_root.json"
@@ -108,7 +108,7 @@ def write_trusted_root(
             log_id=log.note_signer.key_id,
             valid_from=now,
         )
-        for log in (logs.v1, logs.main)
+        for log in ((logs.v1, logs.main) if logs is not None else ())
     ]
     ctlogs, authorities = trust_entries(ca, base_url, now) if ca is not None else ([], [])
     document = trusted_root(tlogs, previous, ctlogs=ctlogs, authorities=authorities)
