@@ -45,11 +45,13 @@ def _register() -> None:
     from lacre.cli.dev import dev
     from lacre.cli.log import log
     from lacre.cli.server import serve, server
+    from lacre.cli.trust import trust
 
     cli.add_command(server)
     cli.add_command(serve)
     cli.add_command(log)
     cli.add_command(ca)
+    cli.add_command(trust)
     cli.add_command(dev)
 
 

@@ -1,0 +1,1 @@
+"""The read-only HTTP view of the instance's TUF repository."""
