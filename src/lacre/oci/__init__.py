@@ -1,0 +1,1 @@
+"""Container images in OCI registries: references, registry client, signature storage."""
