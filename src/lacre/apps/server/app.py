@@ -27,11 +27,14 @@ from lacre.apps.server import runtime
 from lacre.apps.server.ca_setup import CaParts, open_ca
 from lacre.apps.server.config import ServerConfig
 from lacre.apps.server.identity import Identity, open_identity
+from lacre.apps.server.trust_setup import services_of, start_refreshing, write_client_trust
 from lacre.apps.tlog.routes import tiles_router
+from lacre.apps.tuf.routes import tuf_router
 from lacre.errors import ConfigError
 from lacre.rekor.v1 import RekorV1
 from lacre.rekor.v2 import RekorV2
 from lacre.tlog.storage.base import LogStore
+from lacre.trust.workspace import Workspace
 
 
 def create_app(
@@ -40,12 +43,14 @@ def create_app(
     services: frozenset[str],
     ca: CaParts | None = None,
     identity: Identity | None = None,
+    tuf: Workspace | None = None,
 ) -> FastAPI:
     """The server application: health, and each service asked for.
 
     The logs: Rekor v1 and v2; the main log (Rekor v2) publishes its tiles at
     the root and under /api/v2, the Rekor v1 tree under /logs/rekor-v1. The
     CA: the Fulcio API and the CT log. The built-in OIDC issuer under /oidc.
+    The TUF repository under /tuf.
     """
 
     @asynccontextmanager
@@ -72,6 +77,8 @@ def create_app(
         app.include_router(ct_router(ca.ctlog))
     if identity is not None and identity.issuer is not None and "oidc" in services:
         app.include_router(oidc_router(identity.issuer, identity.accounts))
+    if tuf is not None and "tuf" in services:
+        app.include_router(tuf_router(tuf.published_dir))
     return app
 
 
@@ -111,17 +118,26 @@ def serve(config: ServerConfig) -> None:
     identity = open_identity(config, base_url)
     ca = open_ca(config, store, base_url, identity.verifier)
     trust = runtime.write_trusted_root(config.data_dir, base_url, logs, ca)
+    services = services_of(config, base_url, builtin_issuer=identity.issuer is not None)
+    tuf = write_client_trust(config, services, trust)
     if config.workers > 1:
         if logs is not None:
             logs.close()
         if ca is not None:
             ca.close()
         store.close()
-        workers = [_fork_worker(config, sock, base_url) for _ in range(config.workers)]
+        workers = [_fork_worker(config, sock, base_url, tuf) for _ in range(config.workers)]
+        _refresh(tuf)
         _announce(base_url, trust)
         sys.exit(supervise(workers))
+    _refresh(tuf)
     _announce(base_url, trust)
-    _run(create_app(store, logs, config.services, ca, identity), sock)
+    _run(create_app(store, logs, config.services, ca, identity, tuf), sock)
+
+
+def _refresh(tuf: Workspace | None) -> None:
+    if tuf is not None:
+        start_refreshing(tuf)
 
 
 def _check_builtin_issuer(config: ServerConfig) -> None:
@@ -142,7 +158,9 @@ def _run(app: FastAPI, sock: socket.socket) -> None:
     server.run(sockets=[sock])
 
 
-def _fork_worker(config: ServerConfig, sock: socket.socket, base_url: str) -> int:
+def _fork_worker(
+    config: ServerConfig, sock: socket.socket, base_url: str, tuf: Workspace | None
+) -> int:
     pid = os.fork()
     if pid:
         return pid
@@ -152,7 +170,7 @@ def _fork_worker(config: ServerConfig, sock: socket.socket, base_url: str) -> in
         logs = runtime.open_logs(config, store, base_url) if "log" in config.services else None
         identity = open_identity(config, base_url)
         ca = open_ca(config, store, base_url, identity.verifier)
-        _run(create_app(store, logs, config.services, ca, identity), sock)
+        _run(create_app(store, logs, config.services, ca, identity, tuf), sock)
     except BaseException:  # a worker must never return into the parent's code
         traceback.print_exc()
         code = 1

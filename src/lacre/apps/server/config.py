@@ -20,7 +20,7 @@ from lacre.oidc.accounts import Account
 from lacre.oidc.issuers import IssuerConfig
 
 DSN_ENVIRONMENT = "LACRE_POSTGRES_DSN"
-ALL_SERVICES = frozenset({"log", "ca", "oidc"})
+ALL_SERVICES = frozenset({"log", "ca", "oidc", "tuf"})
 """Every service ``lacre server`` can run."""
 PASSPHRASE_ENVIRONMENT = "LACRE_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
