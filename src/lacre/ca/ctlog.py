@@ -4,6 +4,13 @@ The CA submits each precertificate with its issuing chain; the log checks the
 chain ends at a root it accepts and that every certificate is issued by the
 next, strips the poison extension itself, appends the ``MerkleTreeLeaf`` and
 answers with an SCT over exactly what it logged.
+
+Issuing chains repeat from one submission to the next (every certificate of a
+CA shares its intermediate and root), so their parsing and their signature
+checks are remembered: only the first certificate of a chain costs a signature
+verification. The CA of the same process, which has just signed the
+precertificate itself, submits it with :meth:`CtLog.add_issued_precertificate`
+and skips even that.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import itertools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -36,6 +44,9 @@ from lacre.transparency.ct_precert import POISON_OID, precert_tbs
 
 MAX_CHAIN = 10
 _TREE_HASH = 1
+_REMEMBERED = 64
+"""Issuing certificates (parsed) and verified issuing chains kept in memory."""
+_V = TypeVar("_V")
 
 
 @dataclass(frozen=True)
@@ -78,22 +89,50 @@ class CtLog:
             )
         self.log, self.signer, self.roots, self._clock = log, signer, list(roots), clock
         self.log_id = log_id(signer.public_key)
+        self._issuers: dict[bytes, x509.Certificate] = {}
+        self._verified_chains: set[tuple[bytes, ...]] = set()
+        self._issuer_key_hashes: dict[bytes, bytes] = {}
 
     async def add_pre_chain(self, chain: Sequence[bytes]) -> SignedCertificateTimestamp:
         """Log a precertificate (first) with its issuing chain; return its SCT."""
         certificates = self._checked_chain(chain)
-        precert = certificates[0]
-        if not _has_critical_poison(precert):
+        if not _has_critical_poison(certificates[0]):
             raise InvalidInput("add-pre-chain: the first certificate has no critical poison")
-        issuer_key = (
-            certificates[1]
-            .public_key()
-            .public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+        return await self._log_precertificate(certificates[0], chain[1])
+
+    async def add_issued_precertificate(
+        self, precert: x509.Certificate, issuer: x509.Certificate
+    ) -> SignedCertificateTimestamp:
+        """Log a precertificate the caller has just issued under ``issuer``; return its SCT.
+
+        For the CA sharing this process: neither the chain nor the precertificate's
+        signature is checked again (the caller made both); removing the poison
+        still requires exactly one, critical and well formed.
+        """
+        return await self._log_precertificate(
+            precert, issuer.public_bytes(serialization.Encoding.DER)
         )
-        entry = PrecertEntry(hashlib.sha256(issuer_key).digest(), precert_tbs(precert))
+
+    async def _log_precertificate(
+        self, precert: x509.Certificate, issuer_der: bytes
+    ) -> SignedCertificateTimestamp:
+        entry = PrecertEntry(self._issuer_key_hash(issuer_der), precert_tbs(precert))
         return await self._log(entry)
+
+    def _issuer_key_hash(self, issuer_der: bytes) -> bytes:
+        """SHA-256 of the issuer's SubjectPublicKeyInfo (the ``issuer_key_hash`` of RFC 6962)."""
+        digest = self._issuer_key_hashes.get(issuer_der)
+        if digest is None:
+            spki = (
+                self._issuer(issuer_der, 1)
+                .public_key()
+                .public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+            )
+            digest = hashlib.sha256(spki).digest()
+            _remember(self._issuer_key_hashes, issuer_der, digest)
+        return digest
 
     async def add_chain(self, chain: Sequence[bytes]) -> SignedCertificateTimestamp:
         """Log a final certificate (first) with its issuing chain; return its SCT."""
@@ -112,11 +151,26 @@ class CtLog:
             raise InvalidInput(
                 "chain length", expected=f"2 to {MAX_CHAIN} certificates", found=len(chain)
             )
-        certificates = [_parse(der, position) for position, der in enumerate(chain)]
-        for position, (child, parent) in enumerate(itertools.pairwise(certificates)):
-            _check_issued(child, parent, position)
-        self._check_anchor(certificates[-1])
+        certificates = [_parse(chain[0], 0)]
+        certificates += [self._issuer(der, position + 1) for position, der in enumerate(chain[1:])]
+        _check_issued(certificates[0], certificates[1], 0)
+        issuing = tuple(chain[1:])
+        if issuing not in self._verified_chains:
+            for position, (child, parent) in enumerate(itertools.pairwise(certificates[1:])):
+                _check_issued(child, parent, position + 1)
+            self._check_anchor(certificates[-1])
+            if len(self._verified_chains) >= _REMEMBERED:
+                self._verified_chains.clear()
+            self._verified_chains.add(issuing)
         return certificates
+
+    def _issuer(self, der: bytes, position: int) -> x509.Certificate:
+        """An issuing certificate, parsed once for all the chains it appears in."""
+        cert = self._issuers.get(der)
+        if cert is None:
+            cert = _parse(der, position)
+            _remember(self._issuers, der, cert)
+        return cert
 
     def _check_anchor(self, last: x509.Certificate) -> None:
         for root in self.roots:
@@ -155,6 +209,13 @@ class CtLog:
             raise InvalidInput("entry range", expected=f"0 <= start <= end, start < {size}")
         last = min(end, size - 1, start + 255)
         return self.log.store.entries(self.log.info, start, last + 1)
+
+
+def _remember(cache: dict[bytes, _V], key: bytes, value: _V) -> None:
+    """Store ``value`` in a small bounded cache (emptied when full)."""
+    if len(cache) >= _REMEMBERED:
+        cache.clear()
+    cache[key] = value
 
 
 def _digitally_signed(signature: bytes) -> bytes:

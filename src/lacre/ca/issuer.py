@@ -61,12 +61,6 @@ class CertificateAuthority:
         )
         intermediate = self.chain.intermediate
         precert = profile.precertificate(intermediate, self._signer)
-        sct = await self._ctlog.add_pre_chain(
-            [_der(precert), _der(intermediate), _der(self.chain.root)]
-        )
+        sct = await self._ctlog.add_issued_precertificate(precert, intermediate)
         leaf = profile.certificate(intermediate, self._signer, encode_sct_list([sct.encode()]))
         return IssuedChain([leaf, intermediate, self.chain.root])
-
-
-def _der(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.DER)

@@ -9,18 +9,30 @@ from __future__ import annotations
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
 
 _CURVES = ("secp256r1", "secp384r1", "secp521r1")
 _RSA_BITS = (2048, 4096)
+_ACCEPTED = "ECDSA P-256, P-384 or P-521, RSA 2048 to 4096 bits, or Ed25519"
+_FAMILIES: list[tuple[type, str]] = [
+    (dsa.DSAPublicKey, "DSA"),
+    (ed448.Ed448PublicKey, "Ed448"),
+    (x25519.X25519PublicKey, "X25519 (key agreement only)"),
+    (x448.X448PublicKey, "X448 (key agreement only)"),
+]
 
 
 def check_key_strength(key: PublicKey) -> None:
     """Refuse keys a code-signing certificate must not name (Fulcio's "goodkey" rules)."""
-    raw = key.key
+    check_public_key(key.key)
+
+
+def check_public_key(raw: object) -> None:
+    """:func:`check_key_strength` for a ``cryptography`` public key, before it is wrapped."""
     if isinstance(raw, ed25519.Ed25519PublicKey):
         return
     if isinstance(raw, ec.EllipticCurvePublicKey):
@@ -38,7 +50,26 @@ def check_key_strength(key: PublicKey) -> None:
                 found=f"{size} bits, e = {exponent}",
             )
         return
-    raise InvalidInput("unsupported key type", found=type(raw).__name__)
+    family = next((name for kind, name in _FAMILIES if isinstance(raw, kind)), None)
+    raise InvalidInput(
+        "unsupported key type", expected=_ACCEPTED, found=family or type(raw).__name__
+    )
+
+
+def load_public_key(data: bytes) -> PublicKey:
+    """A public key (PEM ``PUBLIC KEY`` or DER SubjectPublicKeyInfo) a certificate may name."""
+    try:
+        raw = (
+            serialization.load_pem_public_key(data)
+            if data.lstrip().startswith(b"-----BEGIN")
+            else serialization.load_der_public_key(data)
+        )
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise InvalidInput(
+            "not a public key", expected="PEM PUBLIC KEY or DER SubjectPublicKeyInfo", found=exc
+        ) from None
+    check_public_key(raw)
+    return PublicKey.wrap(raw)
 
 
 def check_signed_name(key: PublicKey, principal_name: str, proof: bytes) -> None:
@@ -60,12 +91,21 @@ def key_from_csr(data: bytes) -> PublicKey:
             if data.lstrip().startswith(b"-----BEGIN")
             else x509.load_der_x509_csr(data)
         )
-        key = PublicKey.wrap(csr.public_key())
-        valid = csr.is_signature_valid
+        raw = csr.public_key()
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise InvalidInput(
             f"certificateSigningRequest is not a usable PKCS#10 request: {exc}"
         ) from exc
+    check_public_key(raw)
+    try:
+        valid = csr.is_signature_valid
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise InvalidInput(
+            f"certificateSigningRequest: its signature cannot be checked: {exc}"
+        ) from exc
     if not valid:
-        raise VerificationError("certificateSigningRequest: its self-signature does not verify")
-    return key
+        raise VerificationError(
+            "certificateSigningRequest: its self-signature does not verify",
+            expected="a signature by the key it names",
+        )
+    return PublicKey.wrap(raw)

@@ -1,4 +1,4 @@
-"""The CA service: authenticate the token, check possession of the key, issue."""
+"""The CA service: authenticate the token, check the key and its possession, issue."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class CaService:
                 "or in an Authorization: Bearer header"
             )
         principal = self.verifier.principal(token)
+        key = request.public_key()
         if request.signed_name is not None:
-            check_signed_name(request.key, principal.name, request.signed_name)
-        return await self.authority.issue(principal, request.key)
+            check_signed_name(key, principal.name, request.signed_name)
+        return await self.authority.issue(principal, key)

@@ -33,6 +33,13 @@ _OPTIONS = [
     click.option(
         "--port", type=int, default=3000, show_default=True, help="Port to listen on (0: any free)."
     ),
+    click.option(
+        "--log-level",
+        type=click.Choice(["debug", "info", "warning", "error"]),
+        default="info",
+        show_default=True,
+        help="JSON log lines on stderr at this level and above; info logs every request.",
+    ),
     click.option("--dev", is_flag=True, help="Development mode: generate missing keys on start."),
     click.option(
         "--workers",
@@ -80,8 +87,8 @@ def server_options(command: F) -> F:
 
 
 def _run(services: frozenset[str] | None, config_file: Path | None, **options: Any) -> None:
-    from lacre.apps.server.app import serve
     from lacre.apps.server.config import ServerConfig
+    from lacre.apps.server.metricsdir import prepare_metrics
 
     context = click.get_current_context()
     explicit = {
@@ -89,11 +96,13 @@ def _run(services: frozenset[str] | None, config_file: Path | None, **options: A
         for name in options
         if context.get_parameter_source(name) is not ParameterSource.DEFAULT
     }
-    serve(
-        ServerConfig.from_options(
-            config_file=config_file, explicit=explicit, services=services, **options
-        )
+    config = ServerConfig.from_options(
+        config_file=config_file, explicit=explicit, services=services, **options
     )
+    prepare_metrics(config.data_dir / "metrics")
+    from lacre.apps.server.app import serve  # after prepare_metrics: see its module
+
+    serve(config)
 
 
 @click.command()

@@ -289,7 +289,11 @@ class Issuers:
         for pattern in self._patterns:
             if pattern.matches(issuer):
                 return pattern
-        raise TokenError(f"issuer {issuer} not configured")
+        configured = [config.url for config in self.configs]
+        shown = ", ".join(configured[:8]) + (", ..." if len(configured) > 8 else "")
+        raise TokenError(
+            f"issuer {issuer} not configured", expected=f"one of {shown}" if shown else "none"
+        )
 
 
 def configuration_entry(config: IssuerConfig) -> dict[str, object]:

@@ -48,6 +48,8 @@ CLOCK_SKEW_S = 60.0
 """Tolerance, in seconds, on ``exp``, ``nbf`` and ``iat``."""
 
 _CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
+_JWS_ALGORITHMS = {name: jwt.PyJWS().get_algorithm_by_name(name) for name in ALLOWED_ALGORITHMS}
+"""PyJWT's implementation of each allowed algorithm, used on keys :func:`_fits` accepted."""
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _MAX_NUMERIC_DATE = 253402300799  # 9999-12-31T23:59:59Z
 
@@ -96,7 +98,7 @@ class TokenVerifier:
             raise TokenTooLarge(
                 "token too large", expected=f"at most {self._max_bytes} bytes", found=size
             )
-        header, claims = _parse(token)
+        header, claims, signature = _parse(token)
         alg = _check_header(header)
         issuer = claims.get("iss")
         if not isinstance(issuer, str) or not issuer:
@@ -105,7 +107,9 @@ class TokenVerifier:
         kid = header.get("kid")
         if not isinstance(kid, str | None):
             raise TokenError("header kid is not a string", found=repr(kid))
-        _check_signature(token, alg, kid, issuer, self._candidates(issuer, kid, alg))
+        signing_input = token.rpartition(".")[0].encode("ascii")
+        keys = self._candidates(issuer, kid, alg)
+        _check_signature(signing_input, signature, alg, kid, issuer, keys)
         self._check_claims(config, claims)
         return VerifiedToken(issuer=config, header=header, claims=claims)
 
@@ -121,7 +125,8 @@ class TokenVerifier:
         if not found and kid is None:
             raise TokenError(f"issuer {issuer} publishes no keys")
         if not found:
-            raise TokenError(f"unknown key id {kid} at {issuer}")
+            known = sorted({str(key.kid) for key in self._keys.keys(issuer)})
+            raise TokenError(f"unknown key id at {issuer}", expected=_one_of(known), found=kid)
         usable = [key for key in found if _fits(key, alg)]
         if not usable:
             raise TokenError(f"key {kid} of {issuer} cannot verify {alg}")
@@ -146,19 +151,28 @@ class TokenVerifier:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise TokenError("claim sub is missing or not a non-empty string")
-        verified = claims.get("email_verified")
-        needs_email = config.type is IssuerType.EMAIL and not config.skip_email_verification
-        if needs_email and verified is not True and verified not in ("true", "True"):
-            raise TokenError("email_verified is missing or false")
+        if config.type is IssuerType.EMAIL and not config.skip_email_verification:
+            _check_email_verified(claims)
 
 
-def _parse(token: str) -> tuple[dict[str, object], dict[str, object]]:
+def _check_email_verified(claims: Mapping[str, object]) -> None:
+    if "email_verified" not in claims:
+        raise TokenError("claim email_verified is missing", expected="true")
+    verified = claims["email_verified"]
+    if verified is not True and verified not in ("true", "True"):
+        raise TokenError(
+            "claim email_verified is not true", expected="true", found=json.dumps(verified)
+        )
+
+
+def _parse(token: str) -> tuple[dict[str, object], dict[str, object], bytes]:
+    """Header, claims and signature of a JWS compact serialization."""
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenError("malformed token", expected="3 dot-separated parts", found=len(parts))
     names = ("header", "payload", "signature")
     raw = [_b64decode(part, name) for part, name in zip(parts, names, strict=True)]
-    return _json(raw[0], "header"), _json(raw[1], "payload")
+    return _json(raw[0], "header"), _json(raw[1], "payload"), raw[2]
 
 
 def _b64decode(part: str, name: str) -> bytes:
@@ -191,12 +205,11 @@ def _json(data: bytes, name: str) -> dict[str, object]:
 
 def _check_header(header: Mapping[str, object]) -> str:
     alg = header.get("alg")
+    allowed = f"one of {', '.join(ALLOWED_ALGORITHMS)}"
     if not isinstance(alg, str) or alg.lower() == "none":
-        raise TokenError(f"alg {alg} is not allowed")
+        raise TokenError(f"alg {alg} is not allowed (an unsigned token)", expected=allowed)
     if alg not in ALLOWED_ALGORITHMS:
-        raise TokenError(
-            f"{alg} is not allowed", expected=f"one of {', '.join(ALLOWED_ALGORITHMS)}"
-        )
+        raise TokenError(f"{alg} is not allowed", expected=allowed)
     for name in ("crit", "b64"):
         if name in header:
             raise TokenError(f"header parameter {name} is not supported")
@@ -218,18 +231,24 @@ def _fits(jwk: Jwk, alg: str) -> bool:
     return isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
 
 
-def _check_signature(token: str, alg: str, kid: str | None, issuer: str, keys: list[Jwk]) -> None:
-    for jwk in keys:
-        try:
-            jwt.PyJWS().decode_complete(token, key=jwk.key, algorithms=[alg])
-        except jwt.InvalidSignatureError:
-            continue
-        except jwt.PyJWTError as exc:
-            raise TokenError(f"malformed token: {exc}") from None
+def _check_signature(
+    signing_input: bytes, signature: bytes, alg: str, kid: str | None, issuer: str, keys: list[Jwk]
+) -> None:
+    """Check the JWS signature with each candidate key (already fitted to ``alg``) in turn."""
+    algorithm = _JWS_ALGORITHMS[alg]
+    if any(algorithm.verify(signing_input, jwk.key, signature) for jwk in keys):
         return
     if kid is None:
         raise TokenError(f"signature does not verify with any key of {issuer}")
     raise TokenError(f"signature does not verify with key {kid}")
+
+
+def _one_of(names: Sequence[str], limit: int = 8) -> str:
+    """``one of a, b, c`` (at most ``limit`` names), or ``none`` for no names."""
+    if not names:
+        return "none"
+    shown = ", ".join(names[:limit])
+    return f"one of {shown}{', ...' if len(names) > limit else ''}"
 
 
 def _required_date(claims: Mapping[str, object], name: str) -> float:

@@ -163,3 +163,45 @@ def test_only_p256_keys_sign_for_the_ct_log(
             CtLog(log, signer, [ca[0].root])
     finally:
         log.close()
+
+
+def test_a_remembered_issuing_chain_still_checks_each_precertificate(
+    ctlog: CtLog, ca: tuple[CaChain, SoftwareSigner]
+) -> None:
+    chain, signer = ca
+    issuing = [_der(chain.intermediate), _der(chain.root)]
+    good = _profile().precertificate(chain.intermediate, signer)
+    asyncio.run(ctlog.add_pre_chain([_der(good), *issuing]))
+    twin_signer = generate_signer(KeyAlgorithm.ECDSA_P384_SHA384)
+    twin = ca_chain(  # same names as the real chain, other keys
+        root_signer=generate_signer(KeyAlgorithm.ECDSA_P384_SHA384),
+        intermediate_signer=twin_signer,
+        organization="lacre test",
+        not_before=NOW - dt.timedelta(hours=1),
+    )
+    forged = _profile().precertificate(twin.intermediate, twin_signer)
+    bad_signature = bytearray(_der(good))
+    bad_signature[-3] ^= 0x55
+    for submitted in (_der(forged), bytes(bad_signature)):
+        with pytest.raises(InvalidInput, match=r"chain\[0\] is not (issued by chain\[1\]|a DER)"):
+            asyncio.run(ctlog.add_pre_chain([submitted, *issuing]))
+    with pytest.raises(InvalidInput, match=r"chain\[1\] is not issued by chain\[2\]"):
+        asyncio.run(ctlog.add_pre_chain([_der(good), _der(chain.intermediate), _der(good)]))
+    assert ctlog.log.reader.state().size == 1
+
+
+def test_the_ca_logs_its_own_precertificates_without_resubmitting_the_chain(
+    ctlog: CtLog, ca: tuple[CaChain, SoftwareSigner], ct_signer: SoftwareSigner
+) -> None:
+    chain, signer = ca
+    profile = _profile()
+    precert = profile.precertificate(chain.intermediate, signer)
+    sct = asyncio.run(ctlog.add_issued_precertificate(precert, chain.intermediate))
+    entry = PrecertEntry(
+        hashlib.sha256(_spki(chain.intermediate)).digest(), profile.tbs_for_sct(chain.intermediate)
+    )
+    verify_sct(sct, ct_signer.public_key, entry)
+    final = profile.certificate(chain.intermediate, signer, encode_sct_list([sct.encode()]))
+    with pytest.raises(InvalidInput, match="must carry exactly one poison extension"):
+        asyncio.run(ctlog.add_issued_precertificate(final, chain.intermediate))
+    assert ctlog.log.reader.state().size == 1

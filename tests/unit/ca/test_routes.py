@@ -11,7 +11,7 @@ import jwt
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -196,3 +196,19 @@ def test_configuration_lists_the_accepted_issuers(client: TestClient) -> None:
             }
         ]
     }
+
+
+def test_the_token_is_checked_before_the_key(client: TestClient) -> None:
+    weak = rsa.generate_private_key(65537, 1024).public_key()
+    pem = weak.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    body = {"publicKeyRequest": {"publicKey": {"content": pem}, "proofOfPossession": "AAAA"}}
+    headers = {"Authorization": f"Bearer {token(aud='other')}"}
+    refused = client.post("/api/v2/signingCert", json=body, headers=headers)
+    assert refused.status_code == 401
+    assert refused.json()["message"] == "audience mismatch: expected sigstore, found other"
+    headers = {"Authorization": f"Bearer {token()}"}
+    weak_key = client.post("/api/v2/signingCert", json=body, headers=headers)
+    assert weak_key.status_code == 400
+    assert weak_key.json()["message"].startswith("publicKeyRequest.publicKey.content: weak RSA key")

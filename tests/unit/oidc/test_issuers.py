@@ -36,7 +36,10 @@ def test_exact_match_wins_over_pattern() -> None:
     issuers = Issuers([pattern, exact])
     assert issuers.match("https://oidc.eks.r.amazonaws.com/id/A") is exact
     assert issuers.match("https://oidc.eks.r.amazonaws.com/id/B") is pattern
-    with pytest.raises(TokenError, match=r"^issuer https://elsewhere not configured$"):
+    with pytest.raises(
+        TokenError,
+        match=r"^issuer https://elsewhere not configured: expected one of https://oidc.eks",
+    ):
         issuers.match("https://elsewhere")
 
 

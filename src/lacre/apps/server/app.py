@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -14,11 +15,13 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 import lacre
 from lacre.apps.ca.ctroutes import ct_router
 from lacre.apps.ca.routes import ca_router
-from lacre.apps.errors import install_error_handlers
+from lacre.apps.errors import error_response, install_error_handlers
 from lacre.apps.oidc.routes import oidc_router
 from lacre.apps.openapi import install_openapi
 from lacre.apps.rekor.fast import FastEntryPosts
@@ -27,14 +30,18 @@ from lacre.apps.server import runtime
 from lacre.apps.server.ca_setup import CaParts, open_ca
 from lacre.apps.server.config import ServerConfig
 from lacre.apps.server.identity import Identity, open_identity
+from lacre.apps.server.observability import Observed, configure_logging, metrics_text
 from lacre.apps.server.trust_setup import services_of, start_refreshing, write_client_trust
 from lacre.apps.tlog.routes import tiles_router
 from lacre.apps.tuf.routes import tuf_router
-from lacre.errors import ConfigError
+from lacre.errors import ConfigError, Error
 from lacre.rekor.v1 import RekorV1
 from lacre.rekor.v2 import RekorV2
+from lacre.tlog import TransparencyLog
 from lacre.tlog.storage.base import LogStore
 from lacre.trust.workspace import Workspace
+
+_LOG = logging.getLogger("lacre.server")
 
 
 def create_app(
@@ -70,6 +77,21 @@ def create_app(
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    served = _logs_of(logs, ca)
+
+    @app.get("/readyz", summary="Readiness: the storage answers", responses={503: {}})
+    def readyz() -> Response:
+        try:
+            for log in served.values():
+                log.reader.state()
+        except Error as exc:
+            return error_response(503, f"not ready: {exc}")
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    def metrics() -> Response:
+        return Response(metrics_text(lambda: _gauges(served)), media_type=CONTENT_TYPE_LATEST)
+
     if logs is not None:
         _mount_logs(app, logs)
     if ca is not None:
@@ -79,7 +101,20 @@ def create_app(
         app.include_router(oidc_router(identity.issuer, identity.accounts))
     if tuf is not None and "tuf" in services:
         app.include_router(tuf_router(tuf.published_dir))
+    app.add_middleware(Observed)
     return app
+
+
+def _logs_of(logs: runtime.Logs | None, ca: CaParts | None) -> dict[str, TransparencyLog]:
+    served = {"main": logs.main, "rekor-v1": logs.v1} if logs is not None else {}
+    return served | ({"ct": ca.ctlog.log} if ca is not None else {})
+
+
+def _gauges(logs: dict[str, TransparencyLog]) -> dict[str, list[tuple[str, float]]]:
+    return {
+        "lacre_log_size": [(name, log.reader.state().size) for name, log in logs.items()],
+        "lacre_log_backlog": [(name, log.backlog) for name, log in logs.items()],
+    }
 
 
 def _mount_logs(app: FastAPI, logs: runtime.Logs) -> None:
@@ -109,6 +144,7 @@ def serve(config: ServerConfig) -> None:
     With ``config.workers`` above one, the set-up runs once here and each
     worker process opens the storage itself and serves the same socket.
     """
+    configure_logging(config.log_level)
     sock = bind(config.host, config.port)
     base_url = config.base_url(sock.getsockname()[1])
     config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -128,10 +164,10 @@ def serve(config: ServerConfig) -> None:
         store.close()
         workers = [_fork_worker(config, sock, base_url, tuf) for _ in range(config.workers)]
         _refresh(tuf)
-        _announce(base_url, trust)
+        _announce(config, base_url, trust)
         sys.exit(supervise(workers))
     _refresh(tuf)
-    _announce(base_url, trust)
+    _announce(config, base_url, trust)
     _run(create_app(store, logs, config.services, ca, identity, tuf), sock)
 
 
@@ -148,9 +184,30 @@ def _check_builtin_issuer(config: ServerConfig) -> None:
         )
 
 
-def _announce(base_url: str, trust: Path) -> None:
+def _announce(config: ServerConfig, base_url: str, trust: Path) -> None:
     print(f"lacre server ready at {base_url}", flush=True)
-    print(f"trusted root: {trust}", file=sys.stderr, flush=True)
+    _LOG.info("ready", extra={"fields": {"url": base_url, "trusted_root": str(trust)}})
+    if config.dev:
+        print(banner(base_url, config.data_dir, config.services), flush=True)
+
+
+def banner(base_url: str, data_dir: Path, services: frozenset[str]) -> str:
+    """What a development server runs, and how to sign and verify a file against it."""
+    client = data_dir / "client"
+    lines = [
+        f"  CA (Fulcio API)  {base_url}" if "ca" in services else "",
+        f"  Rekor v1, v2     {base_url}/api/v1, {base_url}/api/v2" if "log" in services else "",
+        f"  TUF repository   {base_url}/tuf (root: {client / 'root.json'})",
+        f"  OIDC issuer      {base_url}/oidc (development: a token for anyone)",
+        f"  trust config     {client / 'trust_config.json'}",
+        "Sign and verify a file:",
+        f"  TOKEN=$(lacre dev token --server {base_url} --email you@example.com)",
+        f"  lacre sign-blob --trust-config {client / 'trust_config.json'} "
+        '--identity-token "$TOKEN" FILE',
+        f"  lacre verify-blob --trust-config {client / 'trust_config.json'} "
+        f"--certificate-identity you@example.com --certificate-oidc-issuer {base_url}/oidc FILE",
+    ]
+    return "\n".join(line for line in lines if line)
 
 
 def _run(app: FastAPI, sock: socket.socket) -> None:

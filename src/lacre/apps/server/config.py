@@ -22,6 +22,7 @@ from lacre.oidc.issuers import IssuerConfig
 DSN_ENVIRONMENT = "LACRE_POSTGRES_DSN"
 ALL_SERVICES = frozenset({"log", "ca", "oidc", "tuf"})
 """Every service ``lacre server`` can run."""
+LOG_LEVELS = ("debug", "info", "warning", "error")
 PASSPHRASE_ENVIRONMENT = "LACRE_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
 
@@ -57,6 +58,8 @@ class ServerConfig:
     """Whether the built-in OIDC issuer runs (always in development mode)."""
     accounts: tuple[Account, ...] = field(default=(), repr=False)
     """Service accounts that may get tokens from the built-in issuer."""
+    log_level: str = "info"
+    """Level of the JSON log lines on stderr; ``info`` logs every request."""
     key_passphrase: bytes | None = field(default=None, repr=False)
 
     @classmethod
@@ -96,6 +99,10 @@ class ServerConfig:
         if unknown:
             raise ConfigError(
                 "unknown services", expected=sorted(ALL_SERVICES), found=sorted(unknown)
+            )
+        if values.get("log_level", "info") not in LOG_LEVELS:
+            raise ConfigError(
+                "unknown log level", expected=", ".join(LOG_LEVELS), found=values["log_level"]
             )
         workers = values.get("workers", 1)
         if not 1 <= workers <= 64:

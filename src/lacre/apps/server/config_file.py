@@ -34,6 +34,7 @@ _TOP = frozenset(
         "keys",
         "ca",
         "oidc",
+        "log_level",
     }
 )
 _KEYS = frozenset({"log", "rekor_v1", "ca", "ct"})
@@ -100,7 +101,7 @@ def parse_config(document: object, *, base: Path) -> FileSettings:
     """Check a parsed configuration document; relative paths are taken from ``base``."""
     top = _mapping(document, "the configuration", _TOP)
     values: dict[str, Any] = {}
-    for name in ("host", "public_url", "postgres"):
+    for name in ("host", "public_url", "postgres", "log_level"):
         if name in top:
             values["postgres_dsn" if name == "postgres" else name] = _str(top[name], name)
     for name in ("port", "workers"):

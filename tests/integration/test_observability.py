@@ -1,0 +1,47 @@
+"""Readiness, Prometheus metrics, request ids and JSON log lines of `lacre server`."""
+
+from __future__ import annotations
+
+import json
+
+from tests.integration.conftest import StartServer
+
+
+def test_readyz_metrics_and_request_ids(start_server: StartServer) -> None:
+    server = start_server("--workers", "2")
+    assert server.http.get("/readyz").json() == {"status": "ready"}
+    for _ in range(4):
+        assert server.http.get("/api/v1/log").status_code == 200
+    echoed = server.http.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    assert echoed.headers["x-request-id"] == "abc-123"
+    fresh = server.http.get("/healthz", headers={"X-Request-Id": "bad id\twith spaces"})
+    assert fresh.headers["x-request-id"] != "bad id\twith spaces"
+    assert len(fresh.headers["x-request-id"]) == 32
+
+    answer = server.http.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    text = answer.text
+    # Both workers' requests are summed, whichever worker answers the scrape.
+    assert 'lacre_http_requests_total{method="GET",route="/api/v1/log",status="200"} 4.0' in text
+    assert 'lacre_log_size{log="ct"} 0.0' in text
+    assert 'lacre_log_size{log="main"}' in text and 'lacre_log_backlog{log="rekor-v1"}' in text
+    assert "lacre_http_request_duration_seconds_bucket" in text
+    assert 'route="unmatched"' not in text
+    server.http.get("/no/such/path")
+    assert 'route="unmatched",status="404"' in server.http.get("/metrics").text
+
+
+def test_log_lines_are_json_with_the_request_id(start_server: StartServer) -> None:
+    server = start_server()
+    server.http.get("/healthz", headers={"X-Request-Id": "trace-42"})
+    server.stop()
+    assert server.process.stderr is not None
+    lines = [json.loads(line) for line in server.process.stderr.read().splitlines() if line]
+    requests = [line for line in lines if line.get("message") == "request"]
+    assert {
+        "request_id": "trace-42",
+        "method": "GET",
+        "path": "/healthz",
+        "status": 200,
+    }.items() <= next(r for r in requests if r.get("request_id") == "trace-42").items()
