@@ -1,1 +1,1 @@
-"""Sigstore JSON documents: trusted roots (and, later, bundles and signing configs)."""
+"""Sigstore JSON documents: bundles, trusted roots, signing configs, log entries, TSAs."""

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
 from lacre.keys import PublicKey, Signer
+from lacre.transparency.inclusion_promise import set_payload
 
-
-def set_payload(body: bytes, integrated_time: int, log_id: bytes, log_index: int) -> bytes:
-    """The canonical (RFC 8785) JSON the SET signs.
-
-    Its four members are ASCII strings and integers, for which sorted keys and
-    no whitespace is exactly the canonical form; the test suite checks this
-    against an RFC 8785 implementation.
-    """
-    document = {
-        "body": base64.b64encode(body).decode(),
-        "integratedTime": integrated_time,
-        "logID": log_id.hex(),
-        "logIndex": log_index,
-    }
-    return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
+__all__ = ["set_payload", "sign_set", "verify_set"]
 
 
 def sign_set(

@@ -1,1 +1,42 @@
 """Offline verification of Sigstore bundles: raises with a reason, never returns False."""
+
+from lacre.verify.artifact import Artifact
+from lacre.verify.evidence import Thresholds
+from lacre.verify.policy import (
+    AllOf,
+    AnyOf,
+    Claim,
+    Identity,
+    Issuer,
+    ManagedKey,
+    Policy,
+    github_workflow_name,
+    github_workflow_ref,
+    github_workflow_repository,
+    github_workflow_sha,
+    github_workflow_trigger,
+)
+from lacre.verify.roots import public_good_trusted_root
+from lacre.verify.timestamps import VerifiedTime
+from lacre.verify.verifier import VerificationResult, Verifier
+
+__all__ = [
+    "AllOf",
+    "AnyOf",
+    "Artifact",
+    "Claim",
+    "Identity",
+    "Issuer",
+    "ManagedKey",
+    "Policy",
+    "Thresholds",
+    "VerificationResult",
+    "VerifiedTime",
+    "Verifier",
+    "github_workflow_name",
+    "github_workflow_ref",
+    "github_workflow_repository",
+    "github_workflow_sha",
+    "github_workflow_trigger",
+    "public_good_trusted_root",
+]

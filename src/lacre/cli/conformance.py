@@ -1,0 +1,137 @@
+"""``lacre-conformance``: the Sigstore conformance-suite client protocol.
+
+The suite runs ``ENTRY verify-bundle [--staging] --bundle FILE
+(--certificate-identity ID --certificate-oidc-issuer URL | --key PUBKEY)
+[--trusted-root F] FILE_OR_DIGEST``; exit status 0 means verified. Without
+``--trusted-root`` the embedded Sigstore public-good trusted root is used.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from lacre.cli.main import reports_errors
+from lacre.errors import ConfigError, InvalidInput
+from lacre.verify import Artifact, Identity, Issuer, ManagedKey, Verifier
+from lacre.verify.policy import AllOf
+
+_DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
+_SIGNING_UNAVAILABLE = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Sigstore conformance-suite client for lacre."""
+
+
+@cli.command("verify-bundle")
+@click.option("--staging", is_flag=True, help="Use the staging instance (needs --trusted-root).")
+@click.option(
+    "--bundle",
+    "bundle_path",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The bundle to verify.",
+)
+@click.option("--certificate-identity", "identity", help="Expected certificate identity (SAN).")
+@click.option("--certificate-oidc-issuer", "issuer", help="Expected OIDC issuer.")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Verify with this PEM public key instead of a certificate identity.",
+)
+@click.option(
+    "--trusted-root",
+    "trusted_root",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The trusted_root.json to verify against (default: Sigstore public good).",
+)
+@click.argument("file_or_digest")
+@reports_errors
+def verify_bundle(
+    staging: bool,
+    bundle_path: Path,
+    identity: str | None,
+    issuer: str | None,
+    key_path: Path | None,
+    trusted_root: Path | None,
+    file_or_digest: str,
+) -> None:
+    """Verify a bundle for a file (or ``sha256:<hex>`` digest); exit 0 when it verifies."""
+    verifier = _verifier(trusted_root, staging=staging)
+    policy = _policy(identity, issuer, key_path)
+    verifier.verify(bundle_path.read_bytes(), _artifact(file_or_digest), policy)
+    click.echo("OK: bundle verified")
+
+
+@cli.command(
+    "sign-bundle",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
+def sign_bundle(arguments: tuple[str, ...]) -> None:
+    """Signing through this command is not available yet."""
+    del arguments
+    click.echo("error: sign-bundle is not available in lacre-conformance yet", err=True)
+    sys.exit(_SIGNING_UNAVAILABLE)
+
+
+def _verifier(trusted_root: Path | None, *, staging: bool) -> Verifier:
+    if trusted_root is not None:
+        return Verifier.from_file(trusted_root)
+    if staging:
+        raise ConfigError(
+            "--staging needs --trusted-root",
+            expected="the staging trusted_root.json",
+            found="no --trusted-root",
+        )
+    return Verifier.public_good()
+
+
+def _policy(identity: str | None, issuer: str | None, key_path: Path | None) -> AllOf | ManagedKey:
+    if key_path is not None:
+        if identity is not None or issuer is not None:
+            raise InvalidInput(
+                "--key excludes --certificate-identity and --certificate-oidc-issuer",
+                expected="either --key or an identity and issuer",
+                found="both",
+            )
+        return ManagedKey.from_pem(key_path.read_bytes())
+    if identity is None or issuer is None:
+        raise InvalidInput(
+            "verify-bundle needs an identity policy or a key",
+            expected="--certificate-identity and --certificate-oidc-issuer, or --key",
+            found="--certificate-identity"
+            if identity
+            else "--certificate-oidc-issuer"
+            if issuer
+            else "neither",
+        )
+    return AllOf(Identity(identity), Issuer(issuer))
+
+
+def _artifact(file_or_digest: str) -> Artifact:
+    path = Path(file_or_digest)
+    if _DIGEST.fullmatch(file_or_digest) and not path.exists():
+        return Artifact.from_digest(file_or_digest)
+    try:
+        return Artifact.from_bytes(path.read_bytes())
+    except OSError as exc:
+        raise InvalidInput(
+            "cannot read the artifact", expected="a readable file or sha256:<hex>", found=str(exc)
+        ) from None
+
+
+def main() -> None:
+    """Run the ``lacre-conformance`` command."""
+    cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Checks of the signing certificate.
+
+Validity at every verified time (G), its chain (C), its embedded SCTs (D) and
+its profile (E.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+from lacre.errors import VerificationError
+from lacre.models.trust_reader import TrustedRoot
+from lacre.verify.chain import check_leaf_profile, verify_chain
+from lacre.verify.sct import verify_embedded_scts
+from lacre.verify.timestamps import VerifiedTime
+
+
+def load_leaf(certificates: Sequence[bytes]) -> x509.Certificate:
+    """The signing certificate of a bundle; a bundle chain carrying a root is refused.
+
+    Other certificates of a v0.1/v0.2 chain are ignored: only the trusted root's
+    certificates are used to build the path.
+    """
+    loaded = [_load(der, n) for n, der in enumerate(certificates)]
+    for number, cert in enumerate(loaded):
+        if _self_signed(cert):
+            raise VerificationError(
+                "bundle certificate chain contains a self-signed (root) certificate",
+                expected="the signing certificate and, at most, intermediates",
+                found=f"certificate {number}: {cert.subject.rfc4514_string()}",
+            )
+    return loaded[0]
+
+
+def check_certificate(
+    leaf: x509.Certificate,
+    times: Sequence[VerifiedTime],
+    root: TrustedRoot,
+    *,
+    ctlog_threshold: int = 1,
+) -> None:
+    """Run G, C, D and E.1 on ``leaf`` for every verified time."""
+    for verified in times:
+        _check_validity(leaf, verified)
+    chains = [verify_chain(leaf, root.certificate_authorities, t.time) for t in times]
+    verify_embedded_scts(leaf, chains[0][0], root, threshold=ctlog_threshold)
+    check_leaf_profile(leaf)
+
+
+def _check_validity(leaf: x509.Certificate, verified: VerifiedTime) -> None:
+    start, end = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+    if not start <= verified.time <= end:
+        raise VerificationError(
+            f"signing time from {verified.source} is outside the certificate's validity",
+            expected=f"{start.isoformat()} .. {end.isoformat()}",
+            found=verified.time.isoformat(),
+        )
+
+
+def _load(der: bytes, number: int) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError as exc:
+        raise VerificationError(
+            f"bundle certificate {number} is not a DER X.509 certificate",
+            expected="DER",
+            found=str(exc),
+        ) from None
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True

@@ -1,0 +1,79 @@
+"""Embedded SCTs of the signing certificate, checked against the trusted CT logs (check D)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtensionOID
+
+from lacre.errors import InvalidInput, VerificationError
+from lacre.models.trust_reader import TrustedRoot
+from lacre.transparency.ct import PrecertEntry, SignedCertificateTimestamp, verify_sct
+from lacre.transparency.ct_precert import parse_sct_list
+
+
+def verify_embedded_scts(
+    leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedRoot, *, threshold: int = 1
+) -> None:
+    """Require SCTs from at least ``threshold`` distinct trusted CT logs, each verifying.
+
+    An SCT from a log the trusted root does not know, or outside the log key's
+    validity, is skipped; one from a known log that does not verify fails.
+    """
+    scts = _embedded(leaf)
+    entry = PrecertEntry(_key_hash(issuer), _precert_tbs(leaf))
+    verified: set[bytes] = set()
+    skipped: list[str] = []
+    for sct in scts:
+        log = root.ctlog(sct.log_id)
+        when = dt.datetime.fromtimestamp(sct.timestamp / 1000, dt.UTC)
+        if log is None or log.key is None or not log.validity.contains(when):
+            skipped.append(f"SCT from {sct.log_id.hex()[:16]} at {when.isoformat()}")
+            continue
+        try:
+            verify_sct(sct, log.key, entry)
+        except (VerificationError, InvalidInput) as exc:
+            raise VerificationError(f"embedded SCT does not verify: {exc}") from exc
+        verified.add(sct.log_id)
+    if len(verified) < threshold:
+        raise VerificationError(
+            "not enough verified SCTs from trusted CT logs",
+            expected=f">= {threshold}",
+            found=f"{len(verified)} ({'; '.join(skipped) or 'no SCT'} not from a trusted CT log)",
+        )
+
+
+def _embedded(leaf: x509.Certificate) -> list[SignedCertificateTimestamp]:
+    try:
+        extension = leaf.extensions.get_extension_for_oid(
+            ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS
+        )
+    except x509.ExtensionNotFound:
+        raise VerificationError(
+            "signing certificate has no embedded SCT",
+            expected="an SCT list extension",
+            found="none",
+        ) from None
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise VerificationError(f"signing certificate extensions are malformed: {exc}") from None
+    try:
+        return parse_sct_list(extension.value.public_bytes())
+    except InvalidInput as exc:
+        raise VerificationError(f"embedded SCT list is malformed: {exc}") from exc
+
+
+def _precert_tbs(leaf: x509.Certificate) -> bytes:
+    try:
+        return leaf.tbs_precertificate_bytes
+    except ValueError as exc:
+        raise VerificationError(f"cannot rebuild the precertificate TBS: {exc}") from None
+
+
+def _key_hash(issuer: x509.Certificate) -> bytes:
+    spki = issuer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(spki).digest()

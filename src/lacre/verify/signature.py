@@ -1,0 +1,95 @@
+"""The signature over the artifact (check H).
+
+A message signature is verified over the artifact's bytes, or as a prehashed
+signature over its digest when only the digest is known; the bundle's
+``messageDigest`` hint must equal the artifact's digest. A DSSE signature is
+verified over the envelope's PAE, and the in-toto statement it carries must
+name the artifact's digest among its subjects.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from lacre.dsse import IN_TOTO_PAYLOAD_TYPE, Statement, pae
+from lacre.errors import InvalidInput, VerificationError
+from lacre.keys import PublicKey
+from lacre.models.bundle import HASH_ALGORITHMS, MessageSignature
+from lacre.models.envelope import DsseEnvelope
+from lacre.verify.artifact import Artifact
+
+
+def verify_message_signature(message: MessageSignature, key: PublicKey, artifact: Artifact) -> None:
+    """Check the message digest hint and the signature over the artifact."""
+    if message.digest is not None:
+        hash_name = HASH_ALGORITHMS[message.digest_algorithm or "SHA2_256"]
+        expected = artifact.digest(hash_name)
+        if not hmac.compare_digest(expected, message.digest):
+            raise VerificationError(
+                "bundle message digest does not match the artifact",
+                expected=f"{hash_name}:{expected.hex()}",
+                found=f"{hash_name}:{message.digest.hex()}",
+            )
+    try:
+        _verify_over_artifact(message.signature, key, artifact)
+    except InvalidInput as exc:
+        raise _signature_error(exc) from exc
+
+
+def _verify_over_artifact(signature: bytes, key: PublicKey, artifact: Artifact) -> None:
+    if artifact.data is not None:
+        key.verify(signature, artifact.data)
+        return
+    hash_name = key.algorithm.hash_name
+    if hash_name is None:
+        raise VerificationError(
+            "cannot verify a pure Ed25519 signature over a digest",
+            expected="the artifact's bytes",
+            found="only its sha256 digest",
+        )
+    key.verify_digest(signature, artifact.digest(hash_name), hash_name)
+
+
+def verify_dsse(envelope: DsseEnvelope, key: PublicKey, artifact: Artifact) -> None:
+    """Check the DSSE signature and that the artifact is a subject of the statement."""
+    try:
+        key.verify(envelope.signatures[0].sig, pae(envelope.payload_type, envelope.payload))
+    except InvalidInput as exc:
+        raise _signature_error(exc) from exc
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
+        raise VerificationError(
+            "DSSE payload type", expected=IN_TOTO_PAYLOAD_TYPE, found=envelope.payload_type
+        )
+    try:
+        statement = Statement.from_payload(envelope.payload)
+    except InvalidInput as exc:
+        raise VerificationError(f"DSSE payload is not an in-toto statement: {exc}") from exc
+    _require_subject(statement, artifact)
+
+
+def _require_subject(statement: Statement, artifact: Artifact) -> None:
+    digests = []
+    for subject in statement.subjects:
+        for name, value in subject.digest.items():
+            digests.append(f"{name}:{value}")
+            if _same(artifact, name, value):
+                return
+    raise VerificationError(
+        "artifact is not a subject of the in-toto statement",
+        expected=f"sha256:{artifact.sha256.hex()}",
+        found=", ".join(digests),
+    )
+
+
+def _same(artifact: Artifact, name: str, value: str) -> bool:
+    if name not in ("sha256", "sha384", "sha512"):
+        return False
+    if name != "sha256" and artifact.data is None:
+        return False
+    return hmac.compare_digest(artifact.digest(name).hex().encode(), value.lower().encode())
+
+
+def _signature_error(exc: InvalidInput) -> VerificationError:
+    if isinstance(exc, VerificationError):
+        return VerificationError(f"artifact signature does not verify: {exc}")
+    return VerificationError(f"artifact signature cannot be checked: {exc}")

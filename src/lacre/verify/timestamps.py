@@ -1,0 +1,105 @@
+"""Verified signing times from RFC 3161 timestamps (checks B.1 and B.3).
+
+A timestamp counts when a timestamp authority of the trusted root signed it
+over the bundle's signature, with a chain valid at its ``genTime``, and the
+``genTime`` lies within that authority's validity window (closed interval).
+Timestamps that do not verify do not count; their reasons are kept so that a
+bundle with no usable time can say why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import rfc3161_client
+from rfc3161_client import VerifierBuilder
+from rfc3161_client.errors import VerificationError as TimestampError
+
+from lacre.errors import VerificationError
+from lacre.models.trust_reader import Authority
+
+MAX_TIMESTAMPS = 32
+
+
+@dataclass(frozen=True)
+class VerifiedTime:
+    """A time vouched for by a trusted source: ``source`` names it (a TSA or a log)."""
+
+    source: str
+    time: dt.datetime
+
+
+@dataclass
+class TimestampReport:
+    """The timestamps that verified and the reasons the others did not."""
+
+    verified: list[VerifiedTime] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+def verify_timestamps(
+    timestamps: Sequence[bytes], signature: bytes, authorities: Sequence[Authority]
+) -> TimestampReport:
+    """Check each RFC 3161 response over ``signature`` against the trusted ``authorities``."""
+    if len(timestamps) > MAX_TIMESTAMPS:
+        raise VerificationError(
+            "too many RFC 3161 timestamps", expected=f"<= {MAX_TIMESTAMPS}", found=len(timestamps)
+        )
+    if len(set(timestamps)) != len(timestamps):
+        raise VerificationError(
+            "duplicate RFC 3161 timestamps", expected="distinct timestamps", found="a duplicate"
+        )
+    report = TimestampReport()
+    for number, data in enumerate(timestamps):
+        try:
+            report.verified.append(_verify_one(data, signature, authorities))
+        except VerificationError as exc:
+            report.rejected.append(f"timestamp {number}: {exc}")
+    return report
+
+
+def _verify_one(data: bytes, signature: bytes, authorities: Sequence[Authority]) -> VerifiedTime:
+    try:
+        response = rfc3161_client.decode_timestamp_response(data)
+    except ValueError as exc:
+        raise VerificationError("not a DER TimeStampResp", found=str(exc)) from None
+    reasons = []
+    for authority in authorities:
+        try:
+            return _verify_with(response, signature, authority)
+        except VerificationError as exc:
+            reasons.append(f"{authority.uri or 'TSA'}: {exc}")
+    raise VerificationError(
+        "no trusted timestamp authority verifies it",
+        expected="a timestamp by a TSA of the trusted root over the bundle signature",
+        found="; ".join(reasons) or "no timestamp authorities in the trusted root",
+    )
+
+
+def _verify_with(
+    response: rfc3161_client.TimeStampResponse, signature: bytes, authority: Authority
+) -> VerifiedTime:
+    chain = authority.chain
+    builder = VerifierBuilder(
+        tsa_certificate=chain[0], intermediates=list(chain[1:-1]), roots=[chain[-1]]
+    )
+    try:
+        builder.build().verify_message(response, signature)
+    except (TimestampError, ValueError) as exc:
+        raise VerificationError(str(exc)) from None
+    gen_time = _utc(response.tst_info.gen_time)
+    if not authority.validity.contains(gen_time):
+        raise VerificationError(
+            "timestamp genTime is outside the TSA's validity in the trusted root",
+            expected=authority.validity.describe(),
+            found=gen_time.isoformat(),
+        )
+    return VerifiedTime(f"TSA {authority.uri}", gen_time)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
