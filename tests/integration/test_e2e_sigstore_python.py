@@ -6,6 +6,7 @@ fetched through the server's TUF repository alone (``--instance URL/tuf``).
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from lacre.errors import VerificationError
+from lacre.verify import AllOf, Identity, Issuer, Verifier
 from tests.integration.servers import Server
 
 SIGSTORE = [sys.executable, "-m", "sigstore"]
@@ -47,7 +50,11 @@ def identity_args(server: Server, email: str) -> list[str]:
     return ["--cert-identity", email, "--cert-oidc-issuer", f"{server.url}/oidc"]
 
 
-def test_sign_and_verify_with_the_trust_config(server: Server, tmp_path: Path) -> None:
+@pytest.mark.parametrize("rekor_version", ["1", "2"])
+def test_sign_and_verify_with_the_trust_config(
+    server: Server, tmp_path: Path, rekor_version: str
+) -> None:
+    """Both logs, and our TSA's timestamp (which Rekor v2 bundles need) in both bundles."""
     artifact = tmp_path / "release.tar.gz"
     artifact.write_bytes(b"release contents\n")
     trust = ["--trust-config", str(server.data_dir / "client" / "trust_config.json")]
@@ -57,13 +64,22 @@ def test_sign_and_verify_with_the_trust_config(server: Server, tmp_path: Path) -
         "--identity-token",
         token(server, "alice@example.com"),
         "--rekor-version",
-        "1",
+        rekor_version,
         str(artifact),
         home=tmp_path,
     )
     assert signed.returncode == 0, signed.stderr
     bundle = Path(f"{artifact}.sigstore.json")
-    assert bundle.exists()
+    document = json.loads(bundle.read_text())
+    entry = document["verificationMaterial"]["tlogEntries"][0]
+    assert entry["kindVersion"]["version"] == ("0.0.1" if rekor_version == "1" else "0.0.2")
+    timestamps = document["verificationMaterial"].get("timestampVerificationData", {})
+    assert timestamps.get("rfc3161Timestamps"), "the signing config names our TSA"
+    ours = Verifier.from_file(server.trusted_root)
+    policy = AllOf(Identity("alice@example.com"), Issuer(f"{server.url}/oidc"))
+    ours.verify(bundle.read_bytes(), artifact.read_bytes(), policy)
+    with pytest.raises(VerificationError, match="identity"):
+        ours.verify(bundle.read_bytes(), artifact.read_bytes(), Identity("bob@example.com"))
     verify = [*trust, "verify", "identity", *identity_args(server, "alice@example.com")]
     verified = sigstore(*verify, str(artifact), home=tmp_path)
     assert verified.returncode == 0, verified.stderr

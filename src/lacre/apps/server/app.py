@@ -32,7 +32,10 @@ from lacre.apps.server.config import ServerConfig
 from lacre.apps.server.identity import Identity, open_identity
 from lacre.apps.server.observability import Observed, configure_logging, metrics_text
 from lacre.apps.server.trust_setup import services_of, start_refreshing, write_client_trust
+from lacre.apps.server.tsa_setup import TsaParts, open_tsa
 from lacre.apps.tlog.routes import tiles_router
+from lacre.apps.tsa.fast import FastTimestampPosts
+from lacre.apps.tsa.routes import tsa_router
 from lacre.apps.tuf.routes import tuf_router
 from lacre.errors import ConfigError, Error
 from lacre.rekor.v1 import RekorV1
@@ -51,13 +54,14 @@ def create_app(
     ca: CaParts | None = None,
     identity: Identity | None = None,
     tuf: Workspace | None = None,
+    tsa: TsaParts | None = None,
 ) -> FastAPI:
     """The server application: health, and each service asked for.
 
     The logs: Rekor v1 and v2; the main log (Rekor v2) publishes its tiles at
     the root and under /api/v2, the Rekor v1 tree under /logs/rekor-v1. The
     CA: the Fulcio API and the CT log. The built-in OIDC issuer under /oidc.
-    The TUF repository under /tuf.
+    The TUF repository under /tuf. The timestamp authority under /api/v1/timestamp.
     """
 
     @asynccontextmanager
@@ -67,6 +71,8 @@ def create_app(
             logs.close()
         if ca is not None:
             ca.close()
+        if tsa is not None:
+            tsa.close()
         store.close()
 
     app = FastAPI(title="lacre", version=lacre.__version__, lifespan=lifespan)
@@ -101,6 +107,9 @@ def create_app(
         app.include_router(oidc_router(identity.issuer, identity.accounts))
     if tuf is not None and "tuf" in services:
         app.include_router(tuf_router(tuf.published_dir))
+    if tsa is not None:
+        app.include_router(tsa_router(tsa.authority))
+        app.add_middleware(FastTimestampPosts, authority=tsa.authority)
     app.add_middleware(Observed)
     return app
 
@@ -153,10 +162,15 @@ def serve(config: ServerConfig) -> None:
     logs = runtime.open_logs(config, store, base_url) if "log" in config.services else None
     identity = open_identity(config, base_url)
     ca = open_ca(config, store, base_url, identity.verifier)
-    trust = runtime.write_trusted_root(config.data_dir, base_url, logs, ca)
-    services = services_of(config, base_url, builtin_issuer=identity.issuer is not None)
+    tsa = _open_tsa(config)
+    trust = runtime.write_trusted_root(config.data_dir, base_url, logs, ca, tsa)
+    services = services_of(
+        config, base_url, builtin_issuer=identity.issuer is not None, tsa=tsa is not None
+    )
     tuf = write_client_trust(config, services, trust)
     if config.workers > 1:
+        if tsa is not None:
+            tsa.close()
         if logs is not None:
             logs.close()
         if ca is not None:
@@ -168,7 +182,19 @@ def serve(config: ServerConfig) -> None:
         sys.exit(supervise(workers))
     _refresh(tuf)
     _announce(config, base_url, trust)
-    _run(create_app(store, logs, config.services, ca, identity, tuf), sock)
+    _run(create_app(store, logs, config.services, ca, identity, tuf, tsa), sock)
+
+
+def _open_tsa(config: ServerConfig) -> TsaParts | None:
+    if "tsa" not in config.services:
+        return None
+    return open_tsa(
+        data_dir=config.data_dir,
+        key_uri=config.tsa_key,
+        dev=config.dev,
+        passphrase=config.key_passphrase,
+        chain_path=config.tsa_chain,
+    )
 
 
 def _refresh(tuf: Workspace | None) -> None:
@@ -227,7 +253,8 @@ def _fork_worker(
         logs = runtime.open_logs(config, store, base_url) if "log" in config.services else None
         identity = open_identity(config, base_url)
         ca = open_ca(config, store, base_url, identity.verifier)
-        _run(create_app(store, logs, config.services, ca, identity, tuf), sock)
+        tsa = _open_tsa(config)
+        _run(create_app(store, logs, config.services, ca, identity, tuf, tsa), sock)
     except BaseException:  # a worker must never return into the parent's code
         traceback.print_exc()
         code = 1

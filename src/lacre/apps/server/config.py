@@ -20,7 +20,7 @@ from lacre.oidc.accounts import Account
 from lacre.oidc.issuers import IssuerConfig
 
 DSN_ENVIRONMENT = "LACRE_POSTGRES_DSN"
-ALL_SERVICES = frozenset({"log", "ca", "oidc", "tuf"})
+ALL_SERVICES = frozenset({"log", "ca", "oidc", "tuf", "tsa"})
 """Every service ``lacre server`` can run."""
 LOG_LEVELS = ("debug", "info", "warning", "error")
 PASSPHRASE_ENVIRONMENT = "LACRE_KEY_PASSPHRASE"  # noqa: S105 - a variable name
@@ -50,6 +50,10 @@ class ServerConfig:
     """Key URI of the CT log's key; defaults to ``DATA_DIR/keys/ct.pem``."""
     ca_chain: Path | None = None
     """PEM file of the CA chain, issuing certificate first; defaults to ``DATA_DIR/ca/``."""
+    tsa_key: str | None = None
+    """Key URI of the timestamp authority; required outside development mode to run it."""
+    tsa_chain: Path | None = None
+    """PEM chain of the TSA certificate (leaf first); made in development mode."""
     organization: str = "lacre"
     """Organization named by a CA chain made in development mode."""
     issuers: tuple[IssuerConfig, ...] = ()

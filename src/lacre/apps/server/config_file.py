@@ -35,9 +35,11 @@ _TOP = frozenset(
         "ca",
         "oidc",
         "log_level",
+        "tsa",
     }
 )
-_KEYS = frozenset({"log", "rekor_v1", "ca", "ct"})
+_KEYS = frozenset({"log", "rekor_v1", "ca", "ct", "tsa"})
+_TSA = frozenset({"chain"})
 _CA = frozenset({"chain", "organization"})
 _OIDC = frozenset({"issuers", "builtin"})
 _BUILTIN = frozenset({"enabled", "accounts"})
@@ -119,6 +121,9 @@ def parse_config(document: object, *, base: Path) -> FileSettings:
         values["ca_chain"] = base / _str(ca["chain"], "ca.chain")
     if "organization" in ca:
         values["organization"] = _str(ca["organization"], "ca.organization")
+    tsa = _mapping(top.get("tsa", {}), "tsa", _TSA)
+    if "chain" in tsa:
+        values["tsa_chain"] = base / _str(tsa["chain"], "tsa.chain")
     oidc = _mapping(top.get("oidc", {}), "oidc", _OIDC)
     builtin = _mapping(oidc.get("builtin", {}), "oidc.builtin", _BUILTIN)
     accounts = tuple(

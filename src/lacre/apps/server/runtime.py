@@ -11,9 +11,12 @@ from typing import Any
 
 from lacre.apps.server.ca_setup import CaParts, trust_entries
 from lacre.apps.server.config import ServerConfig, origin_of
+from lacre.apps.server.tsa_setup import TsaParts
+from lacre.apps.server.tsa_setup import trust_entry as tsa_trust_entry
 from lacre.errors import ConfigError
 from lacre.keys import Signer, generate_signer, load_signer, save_signer
 from lacre.keys.uri import key_path
+from lacre.models.timestamp_authority import with_timestamp_authorities
 from lacre.models.trusted_root import TransparencyLogKey, trusted_root
 from lacre.rekor.ids import new_tree_id
 from lacre.tlog import TransparencyLog
@@ -95,7 +98,11 @@ def _v1_origin(store: LogStore, host: str) -> str:
 
 
 def write_trusted_root(
-    data_dir: Path, base_url: str, logs: Logs | None, ca: CaParts | None = None
+    data_dir: Path,
+    base_url: str,
+    logs: Logs | None,
+    ca: CaParts | None = None,
+    tsa: TsaParts | None = None,
 ) -> Path:
     """Write ``DATA_DIR/client/trusted_root.json`` naming every key the server serves."""
     path = data_dir / "client" / "trusted_root.json"
@@ -112,6 +119,8 @@ def write_trusted_root(
     ]
     ctlogs, authorities = trust_entries(ca, base_url, now) if ca is not None else ([], [])
     document = trusted_root(tlogs, previous, ctlogs=ctlogs, authorities=authorities)
+    if tsa is not None:
+        document = with_timestamp_authorities(document, [tsa_trust_entry(tsa, base_url)])
     _write_json_atomically(path, document)
     return path
 

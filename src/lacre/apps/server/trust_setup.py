@@ -28,6 +28,7 @@ from lacre.models.signing_config import (
     client_trust_config,
     signing_config,
 )
+from lacre.models.timestamp_authority import TIMESTAMP_PATH
 from lacre.trust.targets import SIGNING_CONFIG, TRUSTED_ROOT
 from lacre.trust.workspace import Ceremony, Workspace
 
@@ -46,12 +47,15 @@ class Services:
     tsa: str | None = None
 
 
-def services_of(config: ServerConfig, base_url: str, *, builtin_issuer: bool) -> Services:
+def services_of(
+    config: ServerConfig, base_url: str, *, builtin_issuer: bool, tsa: bool
+) -> Services:
     """The services ``config`` runs, at ``base_url``."""
     return Services(
         ca=base_url if "ca" in config.services else None,
         oidc=f"{base_url}/oidc" if builtin_issuer else None,
         rekor=base_url if "log" in config.services else None,
+        tsa=f"{base_url}{TIMESTAMP_PATH}" if tsa else None,
     )
 
 

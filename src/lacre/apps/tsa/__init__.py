@@ -1,0 +1,1 @@
+"""The RFC 3161 timestamp authority's HTTP API."""
