@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/tsa.py --quick          # under a minute
     python benchmarks/tsa.py                  # longer phases
-    python benchmarks/tsa.py --workers 2      # two server processes
+    python benchmarks/tsa.py --workers 1      # one server process (default: two, one per core)
 
 32 concurrent clients, each on its own keep-alive HTTP/1.1 connection, ask a
 ``lacre server --dev`` (started as a subprocess on a fresh data directory) for
@@ -276,7 +276,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     parser.add_argument("--quick", action="store_true", help="short phases (under a minute)")
     parser.add_argument("--duration", type=float, help="seconds measured per phase")
     parser.add_argument("--clients", type=int, default=CLIENTS)
-    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (one per core)")
     options = parser.parse_args(argv)
     duration = options.duration or (10.0 if options.quick else 30.0)
     return Settings(
