@@ -45,6 +45,7 @@ def _register() -> None:
     from lacre.cli.dev import dev
     from lacre.cli.log import log
     from lacre.cli.server import serve, server
+    from lacre.cli.sign import attest, generate_key_pair, sign_blob
     from lacre.cli.trust import trust
 
     cli.add_command(server)
@@ -52,6 +53,9 @@ def _register() -> None:
     cli.add_command(log)
     cli.add_command(ca)
     cli.add_command(trust)
+    cli.add_command(sign_blob)
+    cli.add_command(attest)
+    cli.add_command(generate_key_pair)
     cli.add_command(dev)
 
 

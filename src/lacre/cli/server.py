@@ -63,6 +63,18 @@ _OPTIONS = [
         help="Store logs in PostgreSQL instead of SQLite (also $LACRE_POSTGRES_DSN).",
     ),
     click.option(
+        "--tls-certificate",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="Serve HTTPS with this PEM certificate chain (with --tls-key).",
+    ),
+    click.option(
+        "--tls-key",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        default=None,
+        help="The TLS certificate's private key (PEM).",
+    ),
+    click.option(
         "--log-key",
         default=None,
         metavar="URI",
@@ -144,6 +156,25 @@ def serve_ca(**options: Any) -> None:
     Needs the CA chain made by `lacre ca init` (or --dev, which makes one).
     """
     _run(frozenset({"ca", "oidc"}), **options)
+
+
+@serve.command("tsa")
+@server_options
+@reports_errors
+def serve_tsa(**options: Any) -> None:
+    """Run the RFC 3161 timestamp authority alone.
+
+    Outside --dev it needs keys.tsa and tsa.chain in the configuration file.
+    """
+    _run(frozenset({"tsa"}), **options)
+
+
+@serve.command("tuf")
+@server_options
+@reports_errors
+def serve_tuf(**options: Any) -> None:
+    """Serve the TUF repository in DATA_DIR/tuf alone, re-signing it before it expires."""
+    _run(frozenset({"tuf"}), **options)
 
 
 @serve.command("oidc")

@@ -182,7 +182,7 @@ def serve(config: ServerConfig) -> None:
         sys.exit(supervise(workers))
     _refresh(tuf)
     _announce(config, base_url, trust)
-    _run(create_app(store, logs, config.services, ca, identity, tuf, tsa), sock)
+    _run(create_app(store, logs, config.services, ca, identity, tuf, tsa), sock, config)
 
 
 def _open_tsa(config: ServerConfig) -> TsaParts | None:
@@ -236,8 +236,16 @@ def banner(base_url: str, data_dir: Path, services: frozenset[str]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _run(app: FastAPI, sock: socket.socket) -> None:
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+def _run(app: FastAPI, sock: socket.socket, config: ServerConfig) -> None:
+    tls = config.tls_certificate, config.tls_key
+    settings = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=str(tls[0]) if tls[0] else None,
+        ssl_keyfile=str(tls[1]) if tls[1] else None,
+    )
+    server = uvicorn.Server(settings)
     server.run(sockets=[sock])
 
 
@@ -254,7 +262,7 @@ def _fork_worker(
         identity = open_identity(config, base_url)
         ca = open_ca(config, store, base_url, identity.verifier)
         tsa = _open_tsa(config)
-        _run(create_app(store, logs, config.services, ca, identity, tuf, tsa), sock)
+        _run(create_app(store, logs, config.services, ca, identity, tuf, tsa), sock, config)
     except BaseException:  # a worker must never return into the parent's code
         traceback.print_exc()
         code = 1

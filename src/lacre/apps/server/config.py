@@ -62,6 +62,9 @@ class ServerConfig:
     """Whether the built-in OIDC issuer runs (always in development mode)."""
     accounts: tuple[Account, ...] = field(default=(), repr=False)
     """Service accounts that may get tokens from the built-in issuer."""
+    tls_certificate: Path | None = None
+    """PEM certificate chain for HTTPS (with ``tls_key``); plain HTTP without."""
+    tls_key: Path | None = None
     log_level: str = "info"
     """Level of the JSON log lines on stderr; ``info`` logs every request."""
     key_passphrase: bytes | None = field(default=None, repr=False)
@@ -108,6 +111,10 @@ class ServerConfig:
             raise ConfigError(
                 "unknown log level", expected=", ".join(LOG_LEVELS), found=values["log_level"]
             )
+        if (values.get("tls_certificate") is None) != (values.get("tls_key") is None):
+            raise ConfigError(
+                "TLS needs both a certificate and its key", expected="both or neither"
+            )
         workers = values.get("workers", 1)
         if not 1 <= workers <= 64:
             raise ConfigError("workers out of range", expected="1..64", found=workers)
@@ -129,7 +136,8 @@ class ServerConfig:
         if self.public_url is not None:
             return self.public_url.rstrip("/")
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{port}"
+        scheme = "https" if self.tls_certificate is not None else "http"
+        return f"{scheme}://{host}:{port}"
 
     @property
     def log_key_uri(self) -> str:

@@ -36,10 +36,12 @@ _TOP = frozenset(
         "oidc",
         "log_level",
         "tsa",
+        "tls",
     }
 )
 _KEYS = frozenset({"log", "rekor_v1", "ca", "ct", "tsa"})
 _TSA = frozenset({"chain"})
+_TLS = frozenset({"certificate", "key"})
 _CA = frozenset({"chain", "organization"})
 _OIDC = frozenset({"issuers", "builtin"})
 _BUILTIN = frozenset({"enabled", "accounts"})
@@ -124,6 +126,9 @@ def parse_config(document: object, *, base: Path) -> FileSettings:
     tsa = _mapping(top.get("tsa", {}), "tsa", _TSA)
     if "chain" in tsa:
         values["tsa_chain"] = base / _str(tsa["chain"], "tsa.chain")
+    tls = _mapping(top.get("tls", {}), "tls", _TLS)
+    for name in sorted(tls):
+        values[f"tls_{name}"] = base / _str(tls[name], f"tls.{name}")
     oidc = _mapping(top.get("oidc", {}), "oidc", _OIDC)
     builtin = _mapping(oidc.get("builtin", {}), "oidc.builtin", _BUILTIN)
     accounts = tuple(

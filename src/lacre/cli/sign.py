@@ -1,0 +1,201 @@
+"""``lacre sign-blob``, ``lacre attest`` and ``lacre generate-key-pair``."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from lacre.cli.main import reports_errors
+from lacre.cli.trustopts import load_trust, signing_options, trust_choice, trust_options
+from lacre.errors import ConfigError
+
+PASSWORD_ENV = "LACRE_PASSWORD"  # noqa: S105 - the variable name, not a secret
+TOKEN_ENV = "SIGSTORE_ID_TOKEN"  # noqa: S105 - the variable name, not a secret
+_IN = click.Path(dir_okay=False, exists=True, path_type=Path)
+_OUT = click.Path(dir_okay=False, path_type=Path)
+
+if TYPE_CHECKING:
+    from lacre.oidc.flows import IdentityToken
+    from lacre.sign import SigningSession
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignRequest:
+    """What the shared options of ``sign-blob`` and ``attest`` ask for."""
+
+    trust: dict[str, Any]
+    key: str | None
+    identity_token: str | None
+    device: bool
+    oidc_issuer: str | None
+    oidc_client_id: str
+    rekor_version: int | None
+
+
+def _passphrase() -> bytes:
+    if PASSWORD_ENV in os.environ:
+        return os.environ[PASSWORD_ENV].encode()
+    return str(
+        click.prompt("Key password", hide_input=True, default="", show_default=False)
+    ).encode()
+
+
+def _outputs(files: tuple[Path, ...], bundle: Path | None) -> list[Path]:
+    if bundle is not None and len(files) != 1:
+        raise click.UsageError("--bundle goes with a single FILE only")
+    return [bundle] if bundle is not None else [Path(f"{f}.sigstore.json") for f in files]
+
+
+def _session(request: SignRequest) -> SigningSession:
+    from lacre.clients.fulcio import FulcioClient
+    from lacre.clients.rekor_v1 import RekorV1Client
+    from lacre.clients.rekor_v2 import RekorV2Client
+    from lacre.clients.tsa import TimestampClient
+    from lacre.models.trust_reader import TrustedRoot
+    from lacre.sign import SigningContext, select_services
+    from lacre.sign.config import load_json
+
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
+    documents = load_trust(trust_choice(**request.trust))
+    for warning in documents.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if documents.signing_config is None:
+        raise ConfigError("signing needs a signing config", expected="--signing-config")
+    services = select_services(
+        load_json(documents.signing_config, "signing config"), rekor_version=request.rekor_version
+    )
+    tlogs = [
+        (RekorV2Client if log.major_api_version == 2 else RekorV1Client)(log.url)
+        for log in services.tlogs
+    ]
+    context = SigningContext(
+        trusted_root=TrustedRoot.parse(documents.trusted_root),
+        tlogs=tlogs,
+        ca=FulcioClient(services.ca_url) if services.ca_url else None,
+        tsas=[TimestampClient(url) for url in services.tsa_urls],
+    )
+    if request.key is not None:
+        from lacre.keys import load_signer
+
+        return context.with_key(load_signer(request.key, _passphrase))
+    issuer = request.oidc_issuer or services.oidc_url
+    return context.keyless(_token(request, issuer).raw)
+
+
+def _token(request: SignRequest, issuer: str | None) -> IdentityToken:
+    from lacre.oidc.flows import obtain_token
+
+    explicit = request.identity_token or os.environ.get(TOKEN_ENV)
+    return obtain_token(
+        explicit=explicit,
+        audience=request.oidc_client_id,
+        interactive=lambda: _login(request, issuer),
+    )
+
+
+def _login(request: SignRequest, issuer: str | None) -> str:
+    import webbrowser
+
+    from lacre.clients.oidc import HttpxOidc, LoopbackRedirect
+    from lacre.oidc.flows import Client, Discovery
+
+    if issuer is None:
+        raise ConfigError("no OIDC issuer to log in at", expected="--oidc-issuer")
+    http = HttpxOidc()
+    client = Client(
+        http=http, discovery=Discovery.fetch(http, issuer), client_id=request.oidc_client_id
+    )
+    if request.device:
+        return client.device_login(
+            lambda url, code: click.echo(f"Open {url} and enter the code {code}", err=True)
+        )
+
+    def open_browser(url: str) -> None:
+        click.echo(f"Opening a browser to log in; if none opens, visit:\n{url}", err=True)
+        webbrowser.open(url)
+
+    return client.browser_login(open_browser, LoopbackRedirect())
+
+
+def _request(options: dict[str, Any]) -> SignRequest:
+    trust_keys = ("instance", "trust_config", "trusted_root", "signing_config", "tuf_cache")
+    return SignRequest(trust={name: options.pop(name) for name in trust_keys}, **options)
+
+
+@click.command("sign-blob")
+@click.argument("files", nargs=-1, required=True, type=_IN)
+@click.option("--bundle", type=_OUT, help="Where to write the bundle (one FILE only).")
+@trust_options
+@signing_options
+@reports_errors
+def sign_blob(files: tuple[Path, ...], bundle: Path | None, **options: Any) -> None:
+    """Sign each FILE; write FILE.sigstore.json (a Sigstore bundle v0.3)."""
+    outputs = _outputs(files, bundle)
+    session = _session(_request(options))
+    for file, out in zip(files, outputs, strict=True):
+        out.write_bytes(session.sign_blob(file.read_bytes()).to_bytes())
+        click.echo(f"wrote {out}", err=True)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=_IN)
+@click.option("--predicate", type=_IN, required=True, help="The predicate (a JSON object).")
+@click.option(
+    "--type",
+    "type_",
+    required=True,
+    metavar="TYPE",
+    help="slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom, or a URI.",
+)
+@click.option("--bundle", type=_OUT, help="Where to write the bundle (one FILE only).")
+@trust_options
+@signing_options
+@reports_errors
+def attest(
+    files: tuple[Path, ...], predicate: Path, type_: str, bundle: Path | None, **options: Any
+) -> None:
+    """Attest FILEs: one in-toto statement naming them all, signed in a DSSE envelope."""
+    from lacre.sign.statement import Subject, parse_predicate, predicate_type, statement
+
+    uri = predicate_type(type_)
+    body = parse_predicate(predicate.read_bytes())
+    if bundle is None:
+        bundle = Path(f"{files[0]}.sigstore.json") if len(files) == 1 else None
+    if bundle is None:
+        raise click.UsageError("with several FILEs, name the bundle with --bundle")
+    subjects = [Subject.of(file.name, file.read_bytes()) for file in files]
+    session = _session(_request(options))
+    bundle.write_bytes(session.sign_statement(statement(subjects, uri, body)).to_bytes())
+    click.echo(f"wrote {bundle}", err=True)
+
+
+@click.command("generate-key-pair")
+@click.option("--output-prefix", default="lacre", show_default=True, help="Write P.key and P.pub.")
+@reports_errors
+def generate_key_pair(output_prefix: str) -> None:
+    """Write an ECDSA P-256 key pair: PREFIX.key (encrypted PKCS#8 PEM) and PREFIX.pub."""
+    from lacre.keys import generate_signer, save_signer
+
+    key_file, pub_file = Path(f"{output_prefix}.key"), Path(f"{output_prefix}.pub")
+    for path in (key_file, pub_file):
+        if path.exists():
+            raise ConfigError(f"{path} already exists", expected="a new file name")
+    if PASSWORD_ENV in os.environ:
+        password = os.environ[PASSWORD_ENV]
+    else:
+        password = click.prompt(
+            "Password for the private key",
+            hide_input=True,
+            confirmation_prompt=True,
+            default="",
+            show_default=False,
+        )
+    signer = generate_signer()
+    save_signer(signer, key_file, str(password).encode() or None)
+    pub_file.write_bytes(signer.public_key.pem)
+    click.echo(f"wrote {key_file} and {pub_file}", err=True)

@@ -1,0 +1,167 @@
+"""Options choosing the Sigstore instance to trust, shared by signing and verification.
+
+By default the public-good instance (its trusted root and signing config as
+shipped with lacre). ``--instance URL`` reads them through TUF at ``URL/tuf``
+(pinned beforehand with ``lacre trust bootstrap URL/tuf --root root.json``;
+the cache is used, with a warning, when the repository cannot be reached);
+``--trust-config`` names a ClientTrustConfig file; ``--trusted-root`` and
+``--signing-config`` name the two documents separately and override the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from lacre.errors import ConfigError, NetworkError
+
+F = TypeVar("F", bound=Callable[..., Any])
+_FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrustChoice:
+    """Where the trusted root and the signing config come from."""
+
+    instance: str | None = None
+    trust_config: Path | None = None
+    trusted_root: Path | None = None
+    signing_config: Path | None = None
+    cache: Path | None = None
+
+    def __post_init__(self) -> None:
+        """``--instance`` and ``--trust-config`` exclude each other."""
+        if self.instance is not None and self.trust_config is not None:
+            raise click.UsageError("use either --instance or --trust-config, not both")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrustDocuments:
+    """The trusted root and (if any) the signing config, as bytes."""
+
+    trusted_root: bytes
+    signing_config: bytes | None
+    warnings: tuple[str, ...] = ()
+
+
+def trust_options(command: F) -> F:
+    """Add ``--instance``, ``--trust-config``, ``--trusted-root`` and ``--signing-config``."""
+    options = [
+        click.option("--instance", metavar="URL", help="A lacre instance (TUF at URL/tuf)."),
+        click.option("--trust-config", type=_FILE, help="A ClientTrustConfig JSON file."),
+        click.option("--trusted-root", type=_FILE, help="A trusted_root.json file."),
+        click.option("--signing-config", type=_FILE, help="A signing_config.json file."),
+        click.option("--tuf-cache", type=click.Path(file_okay=False, path_type=Path)),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def trust_choice(
+    instance: str | None,
+    trust_config: Path | None,
+    trusted_root: Path | None,
+    signing_config: Path | None,
+    tuf_cache: Path | None,
+) -> TrustChoice:
+    """The choice the options of :func:`trust_options` express."""
+    return TrustChoice(
+        instance=instance,
+        trust_config=trust_config,
+        trusted_root=trusted_root,
+        signing_config=signing_config,
+        cache=tuf_cache,
+    )
+
+
+def load_trust(choice: TrustChoice) -> TrustDocuments:
+    """Read the trusted root and signing config the choice names."""
+    base = _base_documents(choice)
+    root = choice.trusted_root.read_bytes() if choice.trusted_root else base.trusted_root
+    config = choice.signing_config.read_bytes() if choice.signing_config else base.signing_config
+    return TrustDocuments(trusted_root=root, signing_config=config, warnings=base.warnings)
+
+
+def _base_documents(choice: TrustChoice) -> TrustDocuments:
+    if choice.trust_config is not None:
+        return _from_trust_config(choice.trust_config.read_bytes())
+    if choice.instance is not None:
+        return _from_instance(choice.instance, choice.cache or default_tuf_cache())
+    from lacre.sign.defaults import public_good_signing_config_bytes
+    from lacre.verify.roots import public_good_trusted_root_bytes
+
+    return TrustDocuments(
+        trusted_root=public_good_trusted_root_bytes(),
+        signing_config=public_good_signing_config_bytes(),
+    )
+
+
+def _from_trust_config(data: bytes) -> TrustDocuments:
+    from lacre.sign.config import load_json, split_trust_config
+
+    root, config = split_trust_config(load_json(data, "trust config"))
+    return TrustDocuments(
+        trusted_root=json.dumps(root).encode(), signing_config=json.dumps(config).encode()
+    )
+
+
+def _from_instance(url: str, cache: Path) -> TrustDocuments:
+    from lacre.trust.client import TrustClient
+
+    client = TrustClient(tuf_url(url), cache)
+    try:
+        material = client.update()
+    except NetworkError as exc:
+        material = client.cached()
+        warning = f"{exc.message}; using the cached trust material"
+        return TrustDocuments(
+            trusted_root=material.trusted_root,
+            signing_config=material.signing_config,
+            warnings=(warning, *material.warnings),
+        )
+    return TrustDocuments(
+        trusted_root=material.trusted_root, signing_config=material.signing_config
+    )
+
+
+def tuf_url(instance: str) -> str:
+    """The TUF repository of the instance at ``instance``: ``<instance>/tuf``."""
+    if not instance.startswith(("http://", "https://")):
+        raise ConfigError("--instance must be an http(s) URL", found=repr(instance))
+    return instance.rstrip("/") + "/tuf"
+
+
+def default_tuf_cache() -> Path:
+    """The TUF client cache: ``$XDG_CACHE_HOME/lacre/tuf`` (``~/.cache/lacre/tuf``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "lacre" / "tuf"
+
+
+def signing_options(command: F) -> F:
+    """Add the signing options: key, identity token, device login, Rekor version."""
+    options = [
+        click.option("--key", metavar="URI", help="Sign with a managed key (file: or pkcs11:)."),
+        click.option(
+            "--identity-token",
+            metavar="TOKEN",
+            help="OIDC identity token (else SIGSTORE_ID_TOKEN, CI credentials, a login).",
+        ),
+        click.option("--device", is_flag=True, help="Log in with the device code flow."),
+        click.option("--oidc-issuer", metavar="URL", help="Log in at this issuer instead."),
+        click.option("--oidc-client-id", default="sigstore", show_default=True),
+        click.option(
+            "--rekor-version",
+            type=click.IntRange(1, 2),
+            help="Use a Rekor v1 or v2 log (default: the newest the signing config offers).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
