@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.registry_fixtures import registry as registry
 from tests.integration.servers import Server
 
 StartServer = Callable[..., Server]

@@ -4,11 +4,13 @@ Usage::
 
     python -m lacre.testing.services -- COMMAND [ARG...]
 
-Starts one :class:`~lacre.testing.postgres.ThrowawayPostgres`, exports its DSN
-as ``LACRE_TEST_POSTGRES_DSN``, runs COMMAND, then stops and deletes the
-cluster (also when COMMAND fails or is interrupted) and exits with COMMAND's
-exit code. If ``LACRE_TEST_POSTGRES_DSN`` is already set, that server is used
-and nothing is started. SIGINT and SIGTERM are forwarded to COMMAND.
+Starts one :class:`~lacre.testing.postgres.ThrowawayPostgres` and one
+:class:`~lacre.testing.registry.ThrowawayRegistry`, exports the DSN as
+``LACRE_TEST_POSTGRES_DSN`` and the registry's ``host:port`` as
+``LACRE_TEST_REGISTRY``, runs COMMAND, then stops both and deletes their files
+(also when COMMAND fails or is interrupted) and exits with COMMAND's exit
+code. A service whose variable is already set is used as it is and not
+started. SIGINT and SIGTERM are forwarded to COMMAND.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from types import FrameType
+from typing import Protocol
 
 from lacre.errors import Error
 from lacre.testing.postgres import DSN_ENV_VAR, ThrowawayPostgres
+from lacre.testing.registry import REGISTRY_ENV_VAR, ThrowawayRegistry
 
 USAGE = "usage: python -m lacre.testing.services -- COMMAND [ARG...]"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM)
@@ -92,6 +97,59 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise _Interrupted(signum)
 
 
+class _Throwaway(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Service:
+    """A throwaway service: its name, variable, factory and exported value."""
+
+    name: str
+    env_var: str
+    factory: Callable[[], _Throwaway]
+    value: Callable[[_Throwaway], str]
+
+
+def _postgres_dsn(server: _Throwaway) -> str:
+    assert isinstance(server, ThrowawayPostgres)
+    return server.dsn
+
+
+def _registry_address(server: _Throwaway) -> str:
+    assert isinstance(server, ThrowawayRegistry)
+    return server.address
+
+
+SERVICES = (
+    _Service("PostgreSQL", DSN_ENV_VAR, ThrowawayPostgres, _postgres_dsn),
+    _Service("registry", REGISTRY_ENV_VAR, ThrowawayRegistry, _registry_address),
+)
+
+
+def _start_all(started: list[_Throwaway], exported: dict[str, str]) -> int | None:
+    """Start the services whose variable is unset; an exit code if that failed, else None."""
+    for service in SERVICES:
+        if os.environ.get(service.env_var):
+            continue
+        server = service.factory()
+        try:
+            with _signal_handlers(_interrupt):
+                server.start()
+        except _Interrupted as interrupted:
+            _say(f"interrupted while starting {service.name}")
+            return 128 + interrupted.signum
+        except Error as exc:
+            _say(exc.diagnostics())
+            return 1
+        started.append(server)
+        exported[service.env_var] = service.value(server)
+        _say(f"{service.name} ready at {exported[service.env_var]}")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse ``[--] COMMAND [ARG...]``, run it with services; return the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -100,25 +158,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr)
         return 0 if args else 2
-    if os.environ.get(DSN_ENV_VAR):
-        return run_command(args, os.environ)
-
-    postgres = ThrowawayPostgres()
+    started: list[_Throwaway] = []
+    exported: dict[str, str] = {}
     try:
-        with _signal_handlers(_interrupt):
-            postgres.start()
-    except _Interrupted as interrupted:
-        _say("interrupted while starting PostgreSQL")
-        return 128 + interrupted.signum
-    except Error as exc:
-        _say(exc.diagnostics())
-        return 1
-    try:
-        _say(f"PostgreSQL ready at {postgres.dsn}")
-        return run_command(args, {**os.environ, DSN_ENV_VAR: postgres.dsn})
+        failed = _start_all(started, exported)
+        if failed is not None:
+            return failed
+        return run_command(args, {**os.environ, **exported})
     finally:
         with _signal_handlers(signal.SIG_IGN):
-            postgres.stop()
+            for server in reversed(started):
+                server.stop()
 
 
 if __name__ == "__main__":
