@@ -9,7 +9,7 @@ import click
 from click.core import ParameterSource
 from cryptography.hazmat.primitives import hashes
 
-from lacre.cli.main import reports_errors
+from lacre.cli.reporting import reports_errors
 
 
 @click.group()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from lacre.cli.main import reports_errors
+from lacre.cli.reporting import reports_errors
 from lacre.errors import ConfigError, InvalidInput
 from lacre.verify import Artifact, Identity, Issuer, ManagedKey, Verifier
 from lacre.verify.policy import AllOf

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import httpx
 
-from lacre.cli.main import reports_errors
+from lacre.cli.reporting import reports_errors
 from lacre.errors import InvalidInput, NetworkError
 
 TIMEOUT_S = 10.0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from lacre.cli.main import reports_errors
+from lacre.cli.reporting import reports_errors
 from lacre.errors import ConfigError
 from lacre.tlog.storage.base import LogStore
 

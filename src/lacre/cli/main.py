@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import ParamSpec, TypeVar
-
 import click
 
 import lacre
-from lacre.errors import Error
+from lacre.cli.reporting import reports_errors
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn lacre errors into a diagnostic on stderr and exit status 1."""
-
-    @wraps(command)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except Error as exc:
-            click.echo(f"error: {exc.diagnostics()}", err=True)
-            sys.exit(1)
-
-    return run
+__all__ = ["cli", "main", "reports_errors"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

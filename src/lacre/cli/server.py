@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from lacre.cli.main import reports_errors
+from lacre.cli.reporting import reports_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lacre.cli.main import reports_errors
+from lacre.cli.reporting import reports_errors
 from lacre.cli.trustopts import load_trust, signing_options, trust_choice, trust_options
 from lacre.errors import ConfigError
 
@@ -21,7 +21,7 @@ _OUT = click.Path(dir_okay=False, path_type=Path)
 
 if TYPE_CHECKING:
     from lacre.oidc.flows import IdentityToken
-    from lacre.sign import SigningSession
+    from lacre.sign import SigningContext, SigningSession
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +52,27 @@ def _outputs(files: tuple[Path, ...], bundle: Path | None) -> list[Path]:
 
 
 def _session(request: SignRequest) -> SigningSession:
+    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
+    documents = load_trust(trust_choice(**request.trust))
+    for warning in documents.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if documents.signing_config is None:
+        raise ConfigError("signing needs a signing config", expected="--signing-config")
+    context, oidc_url = signing_context(
+        documents.trusted_root, documents.signing_config, request.rekor_version
+    )
+    if request.key is not None:
+        from lacre.keys import load_signer
+
+        return context.with_key(load_signer(request.key, _passphrase))
+    issuer = request.oidc_issuer or oidc_url
+    return context.keyless(_token(request, issuer).raw)
+
+
+def signing_context(
+    trusted_root: bytes, signing_config: bytes, rekor_version: int | None
+) -> tuple[SigningContext, str | None]:
+    """The signing context the documents describe, and the OIDC issuer URL they name."""
     from lacre.clients.fulcio import FulcioClient
     from lacre.clients.rekor_v1 import RekorV1Client
     from lacre.clients.rekor_v2 import RekorV2Client
@@ -60,31 +81,20 @@ def _session(request: SignRequest) -> SigningSession:
     from lacre.sign import SigningContext, select_services
     from lacre.sign.config import load_json
 
-    logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
-    documents = load_trust(trust_choice(**request.trust))
-    for warning in documents.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    if documents.signing_config is None:
-        raise ConfigError("signing needs a signing config", expected="--signing-config")
     services = select_services(
-        load_json(documents.signing_config, "signing config"), rekor_version=request.rekor_version
+        load_json(signing_config, "signing config"), rekor_version=rekor_version
     )
     tlogs = [
         (RekorV2Client if log.major_api_version == 2 else RekorV1Client)(log.url)
         for log in services.tlogs
     ]
     context = SigningContext(
-        trusted_root=TrustedRoot.parse(documents.trusted_root),
+        trusted_root=TrustedRoot.parse(trusted_root),
         tlogs=tlogs,
         ca=FulcioClient(services.ca_url) if services.ca_url else None,
         tsas=[TimestampClient(url) for url in services.tsa_urls],
     )
-    if request.key is not None:
-        from lacre.keys import load_signer
-
-        return context.with_key(load_signer(request.key, _passphrase))
-    issuer = request.oidc_issuer or services.oidc_url
-    return context.keyless(_token(request, issuer).raw)
+    return context, services.oidc_url
 
 
 def _token(request: SignRequest, issuer: str | None) -> IdentityToken:

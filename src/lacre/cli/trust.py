@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from lacre.cli.main import reports_errors
+from lacre.cli.reporting import reports_errors
 from lacre.keys import KeyAlgorithm
 from lacre.trust.targets import SIGNING_CONFIG, TRUSTED_ROOT
 
