@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lacre.errors import InvalidInput
+from lacre.models.trusted_root import chain_identity, history, validity_json
 
 TIMESTAMP_PATH = "/api/v1/timestamp"
 """Where a lacre TSA answers, under its base URL."""
@@ -44,9 +45,6 @@ class TimestampAuthorityEntry:
 
     def to_json(self) -> dict[str, Any]:
         """The ``CertificateAuthority`` JSON object of ``timestampAuthorities``."""
-        valid_for = {"start": _timestamp(self.valid_from)}
-        if self.valid_until is not None:
-            valid_for["end"] = _timestamp(self.valid_until)
         return {
             "subject": {"organization": self.organization, "commonName": self.common_name},
             "uri": self.uri,
@@ -55,40 +53,33 @@ class TimestampAuthorityEntry:
                     {"rawBytes": base64.b64encode(der).decode()} for der in self.chain_der
                 ]
             },
-            "validFor": valid_for,
+            "validFor": validity_json(self.valid_from, self.valid_until),
         }
 
 
 def with_timestamp_authorities(
-    document: Mapping[str, Any], authorities: Sequence[TimestampAuthorityEntry]
+    document: Mapping[str, Any],
+    authorities: Sequence[TimestampAuthorityEntry],
+    *,
+    replaced_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """A copy of the trusted root ``document`` whose ``timestampAuthorities`` are ``authorities``.
+    """A copy of the trusted root ``document`` whose TSAs in service are ``authorities``.
 
-    An authority whose chain ``document`` already lists keeps its recorded
-    validity, so rewriting the document does not move it.
+    ``timestampAuthorities`` is kept as a history, as the other sections of a
+    trusted root (:mod:`lacre.models.trusted_root`): an authority already
+    listed keeps its recorded validity; one no longer given stays, ending at
+    ``replaced_at`` (default: the latest start among ``authorities``); a new
+    one starts then.
     """
     updated = dict(document)
-    previous = document.get("timestampAuthorities")
-    earlier = {
-        _chain_key(entry): entry
-        for entry in (previous if isinstance(previous, list) else [])
-        if isinstance(entry, Mapping)
-    }
-    entries = []
-    for authority in authorities:
-        entry = authority.to_json()
-        kept = earlier.get(_chain_key(entry))
-        if kept is not None and "validFor" in kept:
-            entry["validFor"] = kept["validFor"]
-        entries.append(entry)
-    updated["timestampAuthorities"] = entries
+    moment = replaced_at or max(
+        (authority.valid_from for authority in authorities), default=dt.datetime.now(dt.UTC)
+    )
+    updated["timestampAuthorities"] = history(
+        document.get("timestampAuthorities"),
+        [authority.to_json() for authority in authorities],
+        identity=chain_identity,
+        holder=None,
+        replaced_at=moment,
+    )
     return updated
-
-
-def _chain_key(entry: Mapping[str, Any]) -> str:
-    chain = entry.get("certChain")
-    return str(chain.get("certificates", []) if isinstance(chain, Mapping) else [])
-
-
-def _timestamp(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -104,7 +104,12 @@ def write_trusted_root(
     ca: CaParts | None = None,
     tsa: TsaParts | None = None,
 ) -> Path:
-    """Write ``DATA_DIR/client/trusted_root.json`` naming every key the server serves."""
+    """Write ``DATA_DIR/client/trusted_root.json`` naming every key the server serves.
+
+    The file is a history: a log key, CT key, CA chain or TSA chain named by
+    the previous file but no longer served stays, its window ending now, and
+    a new one starts now (see :mod:`lacre.models.trusted_root`).
+    """
     path = data_dir / "client" / "trusted_root.json"
     previous = _read_json(path)
     now = dt.datetime.now(dt.UTC)
@@ -118,9 +123,13 @@ def write_trusted_root(
         for log in ((logs.v1, logs.main) if logs is not None else ())
     ]
     ctlogs, authorities = trust_entries(ca, base_url, now) if ca is not None else ([], [])
-    document = trusted_root(tlogs, previous, ctlogs=ctlogs, authorities=authorities)
+    document = trusted_root(
+        tlogs, previous, ctlogs=ctlogs, authorities=authorities, replaced_at=now
+    )
     if tsa is not None:
-        document = with_timestamp_authorities(document, [tsa_trust_entry(tsa, base_url)])
+        document = with_timestamp_authorities(
+            document, [tsa_trust_entry(tsa, base_url)], replaced_at=now
+        )
     _write_json_atomically(path, document)
     return path
 
