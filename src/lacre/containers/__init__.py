@@ -1,1 +1,1 @@
-"""Signing, attesting and verifying container images: the OCI layer joined to signing and verification."""
+"""Signing, attesting and verifying container images in OCI registries."""
