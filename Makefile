@@ -29,6 +29,7 @@ venv: system-deps
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'; \
 		echo "$$want" > $(STAMP); \
 	fi
+	@scripts/install-test-peers
 
 ## lint: ruff, formatting, mypy (strict) and import contracts
 lint: venv
