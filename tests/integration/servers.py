@@ -14,6 +14,9 @@ class Server:
 
     def __init__(self, data_dir: Path, *extra: str, command: tuple[str, ...] = ("server",)) -> None:
         self.data_dir = data_dir
+        # A file, not a pipe: every request is logged, and a full pipe would block the server.
+        self.stderr_path = data_dir.parent / f"{data_dir.name}.stderr.log"
+        self.stderr_file = self.stderr_path.open("ab")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -27,17 +30,22 @@ class Server:
                 *extra,
             ],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.stderr_file,
             text=True,
         )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if "ready at" not in line:
             self.stop()
-            errors = self.process.stderr.read() if self.process.stderr else ""
+            errors = self.stderr
             raise AssertionError(f"server did not start: {line}{errors}")
         self.url = line.split()[-1]
         self.http = httpx.Client(base_url=self.url, timeout=30)
+
+    @property
+    def stderr(self) -> str:
+        """What the server wrote to stderr so far (JSON log lines)."""
+        return self.stderr_path.read_text(errors="replace")
 
     @property
     def trusted_root(self) -> Path:
@@ -51,3 +59,4 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.stderr_file.close()

@@ -36,8 +36,7 @@ def test_log_lines_are_json_with_the_request_id(start_server: StartServer) -> No
     server = start_server()
     server.http.get("/healthz", headers={"X-Request-Id": "trace-42"})
     server.stop()
-    assert server.process.stderr is not None
-    lines = [json.loads(line) for line in server.process.stderr.read().splitlines() if line]
+    lines = [json.loads(line) for line in server.stderr.splitlines() if line]
     requests = [line for line in lines if line.get("message") == "request"]
     assert {
         "request_id": "trace-42",
