@@ -117,5 +117,5 @@ def _signer(
     leaf = load_leaf(material.certificates)
     try:
         return leaf, PublicKey.wrap(leaf.public_key())
-    except InvalidInput as exc:
+    except (InvalidInput, ValueError) as exc:  # cryptography: ValueError for a malformed key
         raise VerificationError(f"signing certificate key is unusable: {exc}") from exc
