@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 import lacre
@@ -10,36 +12,69 @@ from lacre.cli.reporting import reports_errors
 __all__ = ["cli", "main", "reports_errors"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_COMMANDS = {
+    "server": "lacre.cli.server:server",
+    "serve": "lacre.cli.server:serve",
+    "ca": "lacre.cli.ca:ca",
+    "trust": "lacre.cli.trust:trust",
+    "log": "lacre.cli.log:log",
+    "dev": "lacre.cli.dev:dev",
+    "sign-blob": "lacre.cli.sign:sign_blob",
+    "verify-blob": "lacre.cli.verify:verify_blob",
+    "attest": "lacre.cli.main:_attest",
+    "verify-attestation": "lacre.cli.main:_verify_attestation",
+    "generate-key-pair": "lacre.cli.sign:generate_key_pair",
+    "sign": "lacre.cli.image:sign_image",
+    "verify": "lacre.cli.image:verify_image",
+    "download": "lacre.cli.image:download_command",
+    "tree": "lacre.cli.image:tree_command",
+    "image": "lacre.cli.image:image_group",
+}
+"""Every command, as ``module:attribute``: a command's module is imported only when it runs."""
+
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attribute = target.partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        command = found() if not isinstance(found, click.Command) else found
+        assert isinstance(command, click.Command)
+        return command
+
+
+def _attest() -> click.Command:
+    """``attest FILE...`` (in-toto statement over files) or ``attest IMAGE``."""
+    from lacre.cli.image import attest_image, dispatching
+    from lacre.cli.sign import attest
+
+    return dispatching(attest, attest_image)
+
+
+def _verify_attestation() -> click.Command:
+    """``verify-attestation FILE`` or ``verify-attestation IMAGE``."""
+    from lacre.cli.image import dispatching, verify_attestation_image
+    from lacre.cli.verify import verify_attestation
+
+    return dispatching(verify_attestation, verify_attestation_image)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(lacre.__version__, prog_name="lacre")
 def cli() -> None:
     """lacre: a complete, self-hostable Sigstore.
 
     Run your own certificate authority, transparency log, timestamp authority
-    and trust repository, and sign and verify software against them.
+    and trust repository, and sign and verify software and container images
+    against them.
     """
-
-
-def _register() -> None:
-    from lacre.cli.ca import ca
-    from lacre.cli.dev import dev
-    from lacre.cli.log import log
-    from lacre.cli.server import serve, server
-    from lacre.cli.sign import attest, generate_key_pair, sign_blob
-    from lacre.cli.trust import trust
-
-    cli.add_command(server)
-    cli.add_command(serve)
-    cli.add_command(log)
-    cli.add_command(ca)
-    cli.add_command(trust)
-    cli.add_command(sign_blob)
-    cli.add_command(attest)
-    cli.add_command(generate_key_pair)
-    cli.add_command(dev)
-
-
-_register()
 
 
 def main() -> None:

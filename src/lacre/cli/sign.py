@@ -51,7 +51,8 @@ def _outputs(files: tuple[Path, ...], bundle: Path | None) -> list[Path]:
     return [bundle] if bundle is not None else [Path(f"{f}.sigstore.json") for f in files]
 
 
-def _session(request: SignRequest) -> SigningSession:
+def session_for(request: SignRequest) -> SigningSession:
+    """The signing session the shared signing and trust options ask for."""
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
     documents = load_trust(trust_choice(**request.trust))
     for warning in documents.warnings:
@@ -132,7 +133,8 @@ def _login(request: SignRequest, issuer: str | None) -> str:
     return client.browser_login(open_browser, LoopbackRedirect())
 
 
-def _request(options: dict[str, Any]) -> SignRequest:
+def sign_request(options: dict[str, Any]) -> SignRequest:
+    """The shared signing and trust options of a command, as a request."""
     trust_keys = ("instance", "trust_config", "trusted_root", "signing_config", "tuf_cache")
     return SignRequest(trust={name: options.pop(name) for name in trust_keys}, **options)
 
@@ -146,7 +148,7 @@ def _request(options: dict[str, Any]) -> SignRequest:
 def sign_blob(files: tuple[Path, ...], bundle: Path | None, **options: Any) -> None:
     """Sign each FILE; write FILE.sigstore.json (a Sigstore bundle v0.3)."""
     outputs = _outputs(files, bundle)
-    session = _session(_request(options))
+    session = session_for(sign_request(options))
     for file, out in zip(files, outputs, strict=True):
         out.write_bytes(session.sign_blob(file.read_bytes()).to_bytes())
         click.echo(f"wrote {out}", err=True)
@@ -179,7 +181,7 @@ def attest(
     if bundle is None:
         raise click.UsageError("with several FILEs, name the bundle with --bundle")
     subjects = [Subject.of(file.name, file.read_bytes()) for file in files]
-    session = _session(_request(options))
+    session = session_for(sign_request(options))
     bundle.write_bytes(session.sign_statement(statement(subjects, uri, body)).to_bytes())
     click.echo(f"wrote {bundle}", err=True)
 

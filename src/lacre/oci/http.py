@@ -8,6 +8,7 @@ HTTP response, including redirects and token requests, counts as one round trip.
 
 from __future__ import annotations
 
+import functools
 import json
 import ssl
 import time
@@ -75,12 +76,18 @@ def _registry_errors(body: bytes) -> str:
 
 
 def _ssl_context(options: RegistryOptions) -> ssl.SSLContext:
-    if options.ca_bundle is None:
+    return _shared_ssl_context(options.ca_bundle)
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    """One TLS context per CA bundle, shared by clients (loading the CAs takes tens of ms)."""
+    if ca_bundle is None:
         return ssl.create_default_context()
     try:
-        return ssl.create_default_context(cafile=str(options.ca_bundle))
+        return ssl.create_default_context(cafile=str(ca_bundle))
     except (OSError, ssl.SSLError) as exc:
-        raise ConfigError(f"cannot load the CA bundle {options.ca_bundle}: {exc}") from None
+        raise ConfigError(f"cannot load the CA bundle {ca_bundle}: {exc}") from None
 
 
 class RegistryHttp:

@@ -27,7 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lacre.errors import ConfigError, InvalidInput
 from lacre.keys import PublicKey, Signer
-from lacre.x509 import random_serial
+from lacre.x509.profile import random_serial
 
 _HASHES: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
     "sha256": hashes.SHA256(),

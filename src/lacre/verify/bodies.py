@@ -8,6 +8,7 @@ the signing certificate or key. Supported: hashedrekord 0.0.1 and 0.0.2, dsse
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -28,6 +29,8 @@ from lacre.models.tlog_entry import TransparencyLogEntry
 from lacre.verify.artifact import Artifact
 
 _V1_HASHES = ("sha256", "sha384", "sha512")
+_PEM_BEGIN = b"-----BEGINCERTIFICATE-----"
+_PEM_END = b"-----ENDCERTIFICATE-----"
 
 
 @dataclass(frozen=True)
@@ -208,16 +211,32 @@ def _same_bytes(expected: bytes, found: bytes) -> None:
 def _same_signer(pem: bytes, signed: Signed) -> None:
     """Compare a PEM certificate or public key from a body with the bundle's signer."""
     if b"CERTIFICATE" in pem:
-        _same_certificate(_certificate(pem, x509.load_pem_x509_certificate), signed)
+        if not _pem_holds(pem, signed.bundle.material.leaf):
+            _same_certificate(_certificate(pem, x509.load_pem_x509_certificate), signed)
     else:
         _same_key(PublicKey.from_pem(pem), signed)
+
+
+def _pem_holds(pem: bytes, der: bytes | None) -> bool:
+    """Whether ``pem`` is exactly one CERTIFICATE block encoding the bytes ``der``.
+
+    A quick exact comparison; anything else (other line lengths, several blocks)
+    is compared certificate to certificate instead.
+    """
+    if der is None:
+        return False
+    compact = b"".join(pem.split())
+    expected = _PEM_BEGIN + base64.b64encode(der) + _PEM_END
+    return hmac.compare_digest(compact, expected)
 
 
 def _same_verifier(verifier: Mapping[str, Any], signed: Signed, path: str) -> None:
     certificate = pj.optional_child(verifier, "x509Certificate", path)
     if certificate is not None:
         der = pj.b64bytes(certificate, "rawBytes", f"{path}.x509Certificate")
-        _same_certificate(_certificate(der, x509.load_der_x509_certificate), signed)
+        leaf_der = signed.bundle.material.leaf
+        if leaf_der is None or not hmac.compare_digest(der, leaf_der):
+            _same_certificate(_certificate(der, x509.load_der_x509_certificate), signed)
     else:
         key = pj.child(verifier, "publicKey", path)
         _same_key(PublicKey.from_der(pj.b64bytes(key, "rawBytes", f"{path}.publicKey")), signed)

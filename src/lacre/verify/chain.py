@@ -12,7 +12,8 @@ appear.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from cryptography import x509
@@ -21,30 +22,106 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from lacre.errors import VerificationError
 from lacre.models.trust_reader import Authority
+from lacre.verify.lru import CACHE_SIZE, Lru
 
 _CODE_SIGNING = ExtendedKeyUsageOID.CODE_SIGNING
 _ANY_USAGE = ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE
 _T = TypeVar("_T", bound=x509.ExtensionType)
 
 
+class ChainValidator:
+    """Validates signing certificates against the CAs of one trusted root.
+
+    What does not depend on the signing certificate or the time (the trusted
+    chain's own signatures, CA constraints and critical extensions) is checked
+    once per CA and remembered, a failure by this validator and a success by
+    the whole process (it depends on the chain's certificates alone). The
+    signing certificate's signature by a CA (and its critical extensions) is
+    remembered once it verified, keyed by the certificate's DER when the
+    caller gives it. Every certificate's validity at the time is checked on
+    each call.
+    """
+
+    def __init__(self, authorities: Sequence[Authority], *, cache_size: int = CACHE_SIZE) -> None:
+        """Validate against ``authorities`` (a trusted root's certificate authorities)."""
+        self.authorities = tuple(authorities)
+        self._chain_checks: dict[int, VerificationError | None] = {}
+        self._issued: Lru[tuple[bytes, int], bool] = Lru(cache_size)
+
+    def verify(
+        self, leaf: x509.Certificate, times: Sequence[dt.datetime], *, der: bytes | None = None
+    ) -> tuple[x509.Certificate, ...]:
+        """Validate ``leaf`` (whose DER is ``der``) at each of ``times``.
+
+        Return the issuers at the first time, root last.
+        """
+        if not times:
+            raise VerificationError("no time to validate the certificate chain at")
+        issued: dict[int, VerificationError | None] = {}
+        chains = [self._verify_at(_Leaf(leaf, der), at, issued) for at in times]
+        return chains[0]
+
+    def _verify_at(
+        self, leaf: _Leaf, at: dt.datetime, issued: dict[int, VerificationError | None]
+    ) -> tuple[x509.Certificate, ...]:
+        reasons: list[str] = []
+        for number, authority in enumerate(self.authorities):
+            if not authority.validity.contains(at):
+                continue
+            failure = self._check(number, authority, leaf, at, issued)
+            if failure is None:
+                return authority.chain
+            reasons.append(f"{authority.uri or 'CA'}: {failure}")
+        raise VerificationError(
+            f"certificate chain does not verify at {at.isoformat()}",
+            expected="a path from the signing certificate to a trusted-root CA valid at that time",
+            found="; ".join(reasons) or "no trusted-root CA is valid at that time",
+        )
+
+    def _check(
+        self,
+        number: int,
+        authority: Authority,
+        leaf: _Leaf,
+        at: dt.datetime,
+        issued: dict[int, VerificationError | None],
+    ) -> VerificationError | None:
+        try:
+            for position, cert in enumerate((leaf.certificate, *authority.chain)):
+                _check_time(cert, at, position)
+        except VerificationError as exc:
+            return exc
+        if number not in self._chain_checks:
+            self._chain_checks[number] = _trusted_chain_failure(authority.chain)
+        if self._chain_checks[number] is not None:
+            return self._chain_checks[number]
+        if number not in issued:
+            issued[number] = self._check_issued(leaf, number, authority.chain[0])
+        return issued[number]
+
+    def _check_issued(
+        self, leaf: _Leaf, number: int, issuer: x509.Certificate
+    ) -> VerificationError | None:
+        key = (leaf.der, number) if leaf.der is not None else None
+        if key is not None and self._issued.get(key):
+            return None
+        failure = _failure(lambda: _check_leaf_in_path(leaf.certificate, issuer))
+        if failure is None and key is not None:
+            self._issued.put(key, True)
+        return failure
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    certificate: x509.Certificate
+    der: bytes | None
+
+
 def verify_chain(
     leaf: x509.Certificate, authorities: Sequence[Authority], at: dt.datetime
 ) -> tuple[x509.Certificate, ...]:
     """Validate ``leaf`` at ``at`` against the CAs valid then; return its issuers, root last."""
-    candidates = [ca for ca in authorities if ca.validity.contains(at)]
-    reasons: list[str] = []
-    for authority in candidates:
-        try:
-            _check_path((leaf, *authority.chain), at)
-        except VerificationError as exc:
-            reasons.append(f"{authority.uri or 'CA'}: {exc}")
-        else:
-            return authority.chain
-    raise VerificationError(
-        f"certificate chain does not verify at {at.isoformat()}",
-        expected="a path from the signing certificate to a trusted-root CA valid at that time",
-        found="; ".join(reasons) or "no trusted-root CA is valid at that time",
-    )
+    return ChainValidator(authorities).verify(leaf, [at])
 
 
 def check_leaf_profile(leaf: x509.Certificate) -> None:
@@ -68,15 +145,40 @@ def check_leaf_profile(leaf: x509.Certificate) -> None:
         )
 
 
-def _check_path(path: Sequence[x509.Certificate], at: dt.datetime) -> None:
-    for position, cert in enumerate(path):
-        _check_time(cert, at, position)
+_VERIFIED_CHAINS: Lru[tuple[x509.Certificate, ...], bool] = Lru(64)
+"""Trusted chains whose own checks passed, shared by every validator of the process."""
+
+
+def _trusted_chain_failure(chain: tuple[x509.Certificate, ...]) -> VerificationError | None:
+    """Why ``chain`` fails its own checks, or None; a pure function of its certificates."""
+    if _VERIFIED_CHAINS.get(chain):
+        return None
+    failure = _failure(lambda: _check_trusted_chain(chain))
+    if failure is None:
+        _VERIFIED_CHAINS.put(chain, True)
+    return failure
+
+
+def _check_trusted_chain(chain: Sequence[x509.Certificate]) -> None:
+    """Checks of a trusted chain (intermediates, root last) below a signing certificate."""
+    for index, cert in enumerate(chain):
+        position = index + 1  # the signing certificate is at position 0 of the path
         _check_critical(cert, position)
-    for position in range(1, len(path)):
-        _check_issuer(path[position - 1], path[position])
-        _check_ca(path[position], intermediates_below=position - 1, position=position)
-    root = path[-1]
-    _check_issuer(root, root)
+        _check_ca(cert, intermediates_below=index, position=position)
+        _check_issuer(cert, chain[index + 1] if index + 1 < len(chain) else cert)
+
+
+def _check_leaf_in_path(leaf: x509.Certificate, issuer: x509.Certificate) -> None:
+    _check_critical(leaf, 0)
+    _check_issuer(leaf, issuer)
+
+
+def _failure(check: Callable[[], None]) -> VerificationError | None:
+    try:
+        check()
+    except VerificationError as exc:
+        return exc
+    return None
 
 
 def _check_time(cert: x509.Certificate, at: dt.datetime, position: int) -> None:
@@ -155,13 +257,19 @@ def _basic_constraints(cert: x509.Certificate) -> x509.BasicConstraints | None:
 
 def _extension(cert: x509.Certificate, kind: type[_T]) -> _T | None:
     try:
-        return cert.extensions.get_extension_for_class(kind).value
+        value = cert.extensions.get_extension_for_oid(kind.oid).value
     except x509.ExtensionNotFound:
         return None
     except (ValueError, x509.DuplicateExtension) as exc:
         raise VerificationError(
             f"certificate {_name(cert)} has malformed extensions: {exc}"
         ) from None
+    if not isinstance(value, kind):
+        raise VerificationError(
+            f"certificate {_name(cert)} has a malformed {kind.__name__} extension",
+            found=type(value).__name__,
+        )
+    return value
 
 
 def _name(cert: x509.Certificate) -> str:

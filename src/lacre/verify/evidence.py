@@ -13,6 +13,7 @@ from lacre.models.bundle import Bundle
 from lacre.models.protojson import b64
 from lacre.models.tlog_entry import TransparencyLogEntry
 from lacre.models.trust_reader import TrustedLog, TrustedRoot
+from lacre.verify.anchors import TrustAnchors
 from lacre.verify.bodies import Signed, check_body
 from lacre.verify.timestamps import VerifiedTime, verify_timestamps
 from lacre.verify.tlog import trusted_log, verify_promise, verify_proof
@@ -38,8 +39,13 @@ class Evidence:
     """A bundle with the trust it is checked against."""
 
     bundle: Bundle
-    root: TrustedRoot
+    anchors: TrustAnchors
     thresholds: Thresholds
+
+    @property
+    def root(self) -> TrustedRoot:
+        """The trusted root."""
+        return self.anchors.root
 
 
 def establish_times(evidence: Evidence) -> list[VerifiedTime]:
@@ -82,7 +88,7 @@ def check_entries(evidence: Evidence, signed: Signed) -> tuple[bytes, ...]:
             unknown.append(entry.log_id.hex()[:16])
             continue
         if entry.inclusion_proof is not None:
-            verify_proof(entry, log)
+            verify_proof(entry, log, evidence.anchors)
         check_body(entry, signed)
         if entry.log_id not in verified:
             verified.append(entry.log_id)

@@ -12,8 +12,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from lacre.errors import VerificationError
-from lacre.models.trust_reader import TrustedRoot
-from lacre.verify.chain import check_leaf_profile, verify_chain
+from lacre.verify.anchors import TrustAnchors
+from lacre.verify.chain import check_leaf_profile
 from lacre.verify.sct import verify_embedded_scts
 from lacre.verify.timestamps import VerifiedTime
 
@@ -38,15 +38,27 @@ def load_leaf(certificates: Sequence[bytes]) -> x509.Certificate:
 def check_certificate(
     leaf: x509.Certificate,
     times: Sequence[VerifiedTime],
-    root: TrustedRoot,
+    anchors: TrustAnchors,
     *,
     ctlog_threshold: int = 1,
+    der: bytes | None = None,
 ) -> None:
-    """Run G, C, D and E.1 on ``leaf`` for every verified time."""
+    """Run G, C, D and E.1 on ``leaf`` (whose DER is ``der``) for every verified time.
+
+    With ``der``, the time-independent results (the CA's signature, the SCTs)
+    are remembered by ``anchors`` once they verified.
+    """
     for verified in times:
         _check_validity(leaf, verified)
-    chains = [verify_chain(leaf, root.certificate_authorities, t.time) for t in times]
-    verify_embedded_scts(leaf, chains[0][0], root, threshold=ctlog_threshold)
+    issuers = anchors.chains.verify(leaf, [verified.time for verified in times], der=der)
+    key_hash = anchors.issuer_key_hash(issuers[0])
+    remembered = (der, key_hash, ctlog_threshold) if der is not None else None
+    if remembered is None or not anchors.scts.get(remembered):
+        verify_embedded_scts(
+            leaf, issuers[0], anchors.root, threshold=ctlog_threshold, issuer_key_hash=key_hash
+        )
+        if remembered is not None:
+            anchors.scts.put(remembered, True)
     check_leaf_profile(leaf)
 
 

@@ -17,9 +17,16 @@ from cryptography import x509
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
-from lacre.x509.fulcio import FulcioClaims, decode_utf8string
+from lacre.x509.fulcio import (
+    ISSUER_OID,
+    ISSUER_V2_OID,
+    FulcioClaims,
+    decode_raw,
+    decode_utf8string,
+)
 
 USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
+_SAN = x509.SubjectAlternativeName.oid
 
 
 class Policy(Protocol):
@@ -93,7 +100,7 @@ class Issuer(_Match):
 
     def check(self, certificate: x509.Certificate) -> None:
         """Raise unless the issuer matches."""
-        issuer = claims_of(certificate).issuer
+        issuer = issuer_of(certificate)
         if not self.matches(issuer):
             raise VerificationError(
                 "certificate OIDC issuer mismatch", expected=self.describe(), found=issuer
@@ -199,14 +206,54 @@ def claims_of(certificate: x509.Certificate) -> FulcioClaims:
         raise VerificationError(f"certificate claims: {exc}") from exc
 
 
+def issuer_of(certificate: x509.Certificate) -> str:
+    """The OIDC issuer: extension ``.1.8`` if present, else ``.1.1``; the two must agree."""
+    try:
+        v2 = _fulcio_value(certificate, ISSUER_V2_OID)
+        v1 = _fulcio_value(certificate, ISSUER_OID)
+        issuer = v2 if v2 is not None else v1
+        if v1 is not None and v2 is not None and v1 != v2:
+            raise VerificationError(
+                "certificate claims: the two Fulcio issuer extensions disagree",
+                expected=repr(v1),
+                found=repr(v2),
+            )
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise VerificationError(f"certificate claims: malformed extensions: {exc}") from None
+    except InvalidInput as exc:
+        if isinstance(exc, VerificationError):
+            raise
+        raise VerificationError(f"certificate claims: {exc}") from exc
+    if not issuer:
+        raise VerificationError(
+            "certificate claims: certificate carries no Fulcio issuer",
+            expected=f"extension {ISSUER_V2_OID.dotted_string} or {ISSUER_OID.dotted_string}",
+        )
+    return issuer
+
+
+def _fulcio_value(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -> str | None:
+    try:
+        value = certificate.extensions.get_extension_for_oid(oid).value
+    except x509.ExtensionNotFound:
+        return None
+    if not isinstance(value, x509.UnrecognizedExtension):  # pragma: no cover - cryptography
+        raise InvalidInput(f"Fulcio extension {oid.dotted_string} has an unexpected type")
+    if oid == ISSUER_V2_OID:
+        return decode_utf8string(value.value, oid=oid)
+    return decode_raw(value.value, oid=oid)
+
+
 def san_values(certificate: x509.Certificate) -> list[str]:
     """The identity SAN values: e-mail addresses, URIs and Fulcio usernames, in order."""
     try:
-        names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = certificate.extensions.get_extension_for_oid(_SAN).value
     except x509.ExtensionNotFound:
         return []
-    except ValueError as exc:
+    except (ValueError, x509.DuplicateExtension) as exc:
         raise VerificationError(f"certificate SAN extension is malformed: {exc}") from exc
+    if not isinstance(names, x509.SubjectAlternativeName):  # pragma: no cover - cryptography
+        raise VerificationError("certificate SAN extension is malformed")
     values: list[str] = []
     for name in names:
         if isinstance(name, x509.RFC822Name | x509.UniformResourceIdentifier):

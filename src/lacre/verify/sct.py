@@ -16,15 +16,22 @@ from lacre.transparency.ct_precert import parse_sct_list
 
 
 def verify_embedded_scts(
-    leaf: x509.Certificate, issuer: x509.Certificate, root: TrustedRoot, *, threshold: int = 1
+    leaf: x509.Certificate,
+    issuer: x509.Certificate,
+    root: TrustedRoot,
+    *,
+    threshold: int = 1,
+    issuer_key_hash: bytes | None = None,
 ) -> None:
     """Require SCTs from at least ``threshold`` distinct trusted CT logs, each verifying.
 
     An SCT from a log the trusted root does not know, or outside the log key's
     validity, is skipped; one from a known log that does not verify fails.
+    ``issuer_key_hash`` is the SHA-256 of ``issuer``'s SubjectPublicKeyInfo,
+    computed here when not given.
     """
     scts = _embedded(leaf)
-    entry = PrecertEntry(_key_hash(issuer), _precert_tbs(leaf))
+    entry = PrecertEntry(issuer_key_hash or _key_hash(issuer), _precert_tbs(leaf))
     verified: set[bytes] = set()
     skipped: list[str] = []
     for sct in scts:

@@ -21,6 +21,7 @@ from lacre.transparency.checkpoint import Checkpoint, open_checkpoint
 from lacre.transparency.inclusion_promise import verify_inclusion_promise
 from lacre.transparency.merkle import leaf_hash, verify_inclusion
 from lacre.transparency.note import KeyNoteVerifier, SignedNote
+from lacre.verify.anchors import TrustAnchors
 
 
 def trusted_log(entry: TransparencyLogEntry, root: TrustedRoot) -> TrustedLog:
@@ -63,8 +64,13 @@ def verify_promise(entry: TransparencyLogEntry, log: TrustedLog) -> dt.datetime:
     return when
 
 
-def verify_proof(entry: TransparencyLogEntry, log: TrustedLog) -> None:
-    """Check the entry's inclusion proof against its signed checkpoint (F.3)."""
+def verify_proof(
+    entry: TransparencyLogEntry, log: TrustedLog, anchors: TrustAnchors | None = None
+) -> None:
+    """Check the entry's inclusion proof against its signed checkpoint (F.3).
+
+    ``anchors`` (for the trusted root ``log`` is from) remembers checkpoints that verified.
+    """
     proof = entry.inclusion_proof
     assert proof is not None
     if not entry.canonicalized_body:
@@ -73,7 +79,7 @@ def verify_proof(entry: TransparencyLogEntry, log: TrustedLog) -> None:
         )
     root_hash = proof.root_hash
     if proof.checkpoint is not None:
-        root_hash = _checkpoint(entry, proof, log).root_hash
+        root_hash = _checkpoint(entry, proof, log, anchors or TrustAnchors(TrustedRoot())).root_hash
     try:
         verify_inclusion(
             leaf_hash(entry.canonicalized_body),
@@ -88,18 +94,12 @@ def verify_proof(entry: TransparencyLogEntry, log: TrustedLog) -> None:
         raise VerificationError(f"inclusion proof is malformed: {exc}") from exc
 
 
-def _checkpoint(entry: TransparencyLogEntry, proof: InclusionProof, log: TrustedLog) -> Checkpoint:
+def _checkpoint(
+    entry: TransparencyLogEntry, proof: InclusionProof, log: TrustedLog, anchors: TrustAnchors
+) -> Checkpoint:
     assert proof.checkpoint is not None
     data = proof.checkpoint.encode("utf-8")
-    try:
-        verifiers = [KeyNoteVerifier(name, _key(log)) for name in _names(data, entry, log)]
-        checkpoint = open_checkpoint(data, verifiers)
-    except InvalidInput as exc:
-        raise VerificationError(f"checkpoint does not verify: {exc}") from exc
-    if is_rekor_v2(entry) and checkpoint.origin != log.hostname:
-        raise VerificationError(
-            "checkpoint origin is not the log's", expected=log.hostname, found=checkpoint.origin
-        )
+    checkpoint = _open_checkpoint(data, is_rekor_v2(entry), log, anchors)
     if checkpoint.size != proof.tree_size:
         raise VerificationError(
             "inclusion proof tree size differs from the checkpoint's",
@@ -115,21 +115,47 @@ def _checkpoint(entry: TransparencyLogEntry, proof: InclusionProof, log: Trusted
     return checkpoint
 
 
-def _names(data: bytes, entry: TransparencyLogEntry, log: TrustedLog) -> list[str]:
-    """Key names the log may sign checkpoints under.
+def _open_checkpoint(data: bytes, v2: bool, log: TrustedLog, anchors: TrustAnchors) -> Checkpoint:
+    """The checkpoint ``data`` once its signature by ``log`` verified (remembered by bytes)."""
+    key = (log.log_id, data, v2)
+    checkpoint = anchors.checkpoints.get(key)
+    if checkpoint is None:
+        checkpoint = _verify_checkpoint(data, v2, log, anchors)
+        anchors.checkpoints.put(key, checkpoint)
+    return checkpoint
+
+
+def _verify_checkpoint(data: bytes, v2: bool, log: TrustedLog, anchors: TrustAnchors) -> Checkpoint:
+    """Open the note under the log's checkpoint name.
 
     Rekor v2 signs as the host of its base URL. Rekor v1 deployments also sign as
     ``host:port``; like other clients, any signature name contained in the base
-    URL is accepted for a v1 log.
+    URL is accepted for a v1 log (tried when the host name alone does not verify).
     """
+    try:
+        try:
+            checkpoint = open_checkpoint(data, [anchors.note_verifier(log, log.hostname)])
+        except InvalidInput:
+            if v2:
+                raise
+            checkpoint = open_checkpoint(data, _v1_verifiers(data, log, anchors))
+    except InvalidInput as exc:
+        raise VerificationError(f"checkpoint does not verify: {exc}") from exc
+    if v2 and checkpoint.origin != log.hostname:
+        raise VerificationError(
+            "checkpoint origin is not the log's", expected=log.hostname, found=checkpoint.origin
+        )
+    return checkpoint
+
+
+def _v1_verifiers(data: bytes, log: TrustedLog, anchors: TrustAnchors) -> list[KeyNoteVerifier]:
     names = [log.hostname]
-    if not is_rekor_v2(entry):
-        names += [
-            sig.name
-            for sig in SignedNote.parse(data).signatures
-            if sig.name in log.base_url and sig.name not in names
-        ]
-    return names
+    names += [
+        sig.name
+        for sig in SignedNote.parse(data).signatures
+        if sig.name in log.base_url and sig.name not in names
+    ]
+    return [anchors.note_verifier(log, name) for name in names]
 
 
 def _key(log: TrustedLog) -> PublicKey:

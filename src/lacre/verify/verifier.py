@@ -16,6 +16,7 @@ from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
 from lacre.models.bundle import Bundle
 from lacre.models.trust_reader import TrustedRoot
+from lacre.verify.anchors import TrustAnchors
 from lacre.verify.artifact import Artifact
 from lacre.verify.bodies import Signed
 from lacre.verify.evidence import Evidence, Thresholds, check_entries, establish_times
@@ -44,6 +45,7 @@ class Verifier:
         """Verify against ``trusted_root`` with the given (default: 1/1/1) thresholds."""
         self.trusted_root = trusted_root
         self.thresholds = thresholds or Thresholds()
+        self.anchors = TrustAnchors(trusted_root)
 
     @classmethod
     def from_file(cls, path: Path, *, thresholds: Thresholds | None = None) -> Verifier:
@@ -65,11 +67,15 @@ class Verifier:
         parsed = bundle if isinstance(bundle, Bundle) else Bundle.parse(bundle)
         target = _artifact(artifact)
         leaf, key = _signer(parsed, policy)
-        evidence = Evidence(bundle=parsed, root=self.trusted_root, thresholds=self.thresholds)
+        evidence = Evidence(bundle=parsed, anchors=self.anchors, thresholds=self.thresholds)
         times = establish_times(evidence)
         if leaf is not None:
             check_certificate(
-                leaf, times, self.trusted_root, ctlog_threshold=self.thresholds.ctlogs
+                leaf,
+                times,
+                self.anchors,
+                ctlog_threshold=self.thresholds.ctlogs,
+                der=parsed.material.leaf,
             )
         log_ids = check_entries(evidence, Signed(parsed, target, key, leaf))
         _check_signature(parsed, key, target)

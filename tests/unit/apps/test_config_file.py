@@ -89,7 +89,7 @@ def test_a_full_file_is_read(tmp_path: Path) -> None:
         ({"port": "80"}, "port must be an integer"),
         ({"port": True}, "port must be an integer"),
         ({"prot": 80}, "the configuration has unknown keys"),
-        ({"keys": {"tsa": "file:x"}}, "keys has unknown keys"),
+        ({"keys": {"hsm": "file:x"}}, "keys has unknown keys"),
         ({"keys": ["file:x"]}, "keys must be a mapping"),
         ({"services": "log"}, "services must be a list"),
         ({"oidc": {"issuers": [{"type": "email"}]}}, "oidc.issuers[0] has no url"),

@@ -80,6 +80,7 @@ def oidc_router(issuer: DevIssuer, accounts: Accounts, prefix: str = "/oidc") ->
         "/token",
         summary="A token for a service account (client credentials); any email in development",
         openapi_extra=_TOKEN_REQUEST,
+        responses={401: {"description": "Client credentials missing or refused"}},
     )
     async def token(request: Request) -> dict[str, Any]:
         asked = await _token_request(request)

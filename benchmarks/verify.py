@@ -1,0 +1,385 @@
+"""Verification benchmark: ``lacre.verify`` against sigstore-python, in-process and as a CLI.
+
+Usage::
+
+    python benchmarks/verify.py --quick     # under a minute
+    python benchmarks/verify.py             # larger bundle sets, more rounds and CLI runs
+
+A ``lacre server --dev`` is started as a subprocess on a fresh data directory,
+and sigstore-python's own signing API, pointed at it through the client trust
+config the server writes, signs the bundle sets, each bundle with a fresh
+ephemeral key and so its own certificate:
+
+* the **main set** (``--bundles``): Rekor v1 ``hashedrekord`` bundles with an
+  inclusion promise and an inclusion proof against a signed checkpoint, and no
+  RFC 3161 timestamp: the shape of a public-good Rekor v1 bundle;
+* the **TSA set** (``--tsa-bundles``): Rekor v2 bundles, whose signing time
+  comes from the server's timestamp authority.
+
+Phases, in order:
+
+1. **In-process.** Each round verifies every bundle of a set (parsing it from
+   its JSON bytes, with the artifact's bytes and an identity policy) with a
+   fresh ``lacre.verify.Verifier`` and then with a fresh sigstore-python
+   ``Verifier``; the order alternates between rounds. A fresh verifier per
+   round means nothing learnt from one bundle in a round helps the same
+   bundle in a later one: only what distinct bundles share (the trusted
+   root, the CA chain) is reused. The public-good bundles of the conformance
+   suite (``happy-path-v0.1`` to ``-v0.3``) are measured the same way
+   against the embedded public-good trusted root.
+2. **Cold CLI.** ``lacre verify-blob`` and ``sigstore verify identity``, each
+   a fresh Python process verifying one bundle of the main set offline, are
+   run alternately; the medians are kept.
+
+Rates are computed from this process's CPU time, so that other work on the
+machine disturbs them less; wall-clock rates are reported too. Human-readable
+progress goes to stderr; the last line of stdout is one JSON object with every
+figure (see ``benchmarks/README.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import judge
+from sigstore.models import Bundle as ReferenceBundle
+from sigstore.models import ClientTrustConfig
+from sigstore.models import TrustedRoot as ReferenceRoot
+from sigstore.oidc import IdentityToken
+from sigstore.sign import SigningContext
+from sigstore.verify import Verifier as ReferenceVerifier
+from sigstore.verify.policy import Identity as ReferenceIdentity
+
+from lacre.models.trust_reader import TrustedRoot
+from lacre.verify import AllOf, Identity, Issuer, Verifier
+from lacre.verify.roots import public_good_trusted_root_bytes
+
+TARGETS: dict[str, float] = {"inprocess_ratio": 2.0, "cli_ratio": 0.25}
+"""lacre against sigstore-python: at least twice the throughput, at most a quarter of the time."""
+
+_AT_MOST = frozenset({"cli_ratio"})
+"""Targets that are upper bounds; every other target is a lower bound."""
+
+IDENTITY = "alice@example.com"
+ROOT = Path(__file__).resolve().parent.parent
+CONFORMANCE = ROOT / "tests" / "assets" / "conformance" / "bundle-verify"
+PUBLIC_GOOD_CASES = ("happy-path-v0.1", "happy-path-v0.2", "happy-path-v0.3")
+PUBLIC_GOOD_IDENTITY = (
+    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
+    ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+)
+PUBLIC_GOOD_ISSUER = "https://token.actions.githubusercontent.com"
+_STARTUP_TIMEOUT_S = 60
+_STOP_TIMEOUT_S = 20
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Sizes of one benchmark run."""
+
+    quick: bool
+    bundles: int
+    tsa_bundles: int
+    rounds: int
+    cli_runs: int
+
+
+@dataclass(frozen=True)
+class BundleSet:
+    """Bundles with their artifacts, the trusted root and the identity they are checked for."""
+
+    name: str
+    items: list[tuple[bytes, bytes]]
+    trusted_root: Path
+    identity: str
+    issuer: str
+
+
+def say(message: str) -> None:
+    """Print a progress line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+class DevServer:
+    """``lacre server --dev`` on a fresh data directory and a free loopback port."""
+
+    def __init__(self, data: Path) -> None:
+        """Start the server and wait until it says it is ready."""
+        self.data = data
+        command = [sys.executable, "-m", "lacre", "server", "--dev", "--data-dir", str(data)]
+        self.process = subprocess.Popen(
+            [*command, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if " ready at " not in line:
+            self.stop()
+            raise RuntimeError(f"lacre server did not start: {line!r}")
+        self.url = line.split()[-1]
+
+    def token(self, email: str) -> str:
+        """An identity token for ``email`` from the server's development issuer."""
+        answer = httpx.post(f"{self.url}/oidc/token", json={"email": email}, timeout=30)
+        answer.raise_for_status()
+        value = answer.json()["id_token"]
+        assert isinstance(value, str)
+        return value
+
+    def stop(self) -> None:
+        """Stop the server and reap it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def trust_config(server: DevServer, workdir: Path, *, tsa: bool) -> Path:
+    """The server's client trust config, without the timestamp authority unless ``tsa``."""
+    document = json.loads((server.data / "client" / "trust_config.json").read_text())
+    if not tsa:
+        document["signingConfig"]["tsaUrls"] = []
+    path = workdir / ("trust_config_tsa.json" if tsa else "trust_config.json")
+    path.write_text(json.dumps(document))
+    return path
+
+
+def sign_set(
+    server: DevServer, config: Path, count: int, *, rekor_version: int, name: str
+) -> BundleSet:
+    """Sign ``count`` distinct artifacts with sigstore-python, one fresh key each."""
+    trust = ClientTrustConfig.from_json(config.read_text())
+    trust.force_tlog_version = rekor_version
+    context = SigningContext.from_trust_config(trust)
+    token = IdentityToken(server.token(IDENTITY))
+    items = []
+    for number in range(count):
+        artifact = f"{name} artifact {number}\n".encode()
+        with context.signer(token) as signer:
+            items.append((signer.sign_artifact(artifact).to_json().encode(), artifact))
+    return BundleSet(
+        name=name,
+        items=items,
+        trusted_root=server.data / "client" / "trusted_root.json",
+        identity=IDENTITY,
+        issuer=f"{server.url}/oidc",
+    )
+
+
+def public_good_set(workdir: Path) -> BundleSet:
+    """The conformance suite's public-good Rekor v1 bundles."""
+    root = workdir / "public_good_trusted_root.json"
+    root.write_bytes(public_good_trusted_root_bytes())
+    artifact = (CONFORMANCE / "a.txt").read_bytes()
+    items = [
+        ((CONFORMANCE / case / "bundle.sigstore.json").read_bytes(), artifact)
+        for case in PUBLIC_GOOD_CASES
+    ]
+    return BundleSet("public_good", items, root, PUBLIC_GOOD_IDENTITY, PUBLIC_GOOD_ISSUER)
+
+
+def lacre_round(bundles: BundleSet) -> Callable[[], None]:
+    """One round of ``lacre.verify`` over the set, with a fresh verifier."""
+    verifier = Verifier(TrustedRoot.parse(bundles.trusted_root.read_bytes()))
+    policy = AllOf(Identity(bundles.identity), Issuer(bundles.issuer))
+
+    def run() -> None:
+        for bundle, artifact in bundles.items:
+            verifier.verify(bundle, artifact, policy)
+
+    return run
+
+
+def reference_round(bundles: BundleSet) -> Callable[[], None]:
+    """One round of sigstore-python's ``Verifier`` over the set, with a fresh verifier."""
+    verifier = ReferenceVerifier(trusted_root=ReferenceRoot.from_file(str(bundles.trusted_root)))
+    policy = ReferenceIdentity(identity=bundles.identity, issuer=bundles.issuer)
+
+    def run() -> None:
+        for bundle, artifact in bundles.items:
+            verifier.verify_artifact(artifact, ReferenceBundle.from_json(bundle), policy)
+
+    return run
+
+
+def timed(run: Callable[[], None]) -> tuple[float, float]:
+    """CPU and wall seconds ``run`` takes."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    run()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def in_process(bundles: BundleSet, rounds: int, prefix: str) -> dict[str, Any]:
+    """Verify the set ``rounds`` times with each client, alternating; the rates and ratio."""
+    lacre_round(bundles)()  # warm up both, and check that every bundle verifies
+    reference_round(bundles)()
+    spent = {"lacre": [0.0, 0.0], "sigstore_python": [0.0, 0.0]}
+    for number in range(rounds):
+        order = [("lacre", lacre_round), ("sigstore_python", reference_round)]
+        for client, make in order if number % 2 == 0 else order[::-1]:
+            cpu, wall = timed(make(bundles))
+            spent[client][0] += cpu
+            spent[client][1] += wall
+    total = len(bundles.items) * rounds
+    figures: dict[str, Any] = {f"{prefix}bundles": len(bundles.items)}
+    for client, (cpu, wall) in spent.items():
+        figures[f"{prefix}{client}_verifies_per_s"] = round(total / cpu, 1)
+        figures[f"{prefix}{client}_verifies_per_wall_s"] = round(total / wall, 1)
+    figures[f"{prefix}inprocess_ratio"] = round(spent["sigstore_python"][0] / spent["lacre"][0], 2)
+    say(
+        f"{bundles.name}: lacre {figures[f'{prefix}lacre_verifies_per_s']:,}/s, sigstore-python "
+        f"{figures[f'{prefix}sigstore_python_verifies_per_s']:,}/s "
+        f"(x{figures[f'{prefix}inprocess_ratio']})"
+    )
+    return figures
+
+
+def lacre_command() -> list[str]:
+    """``lacre verify-blob`` as the ``lacre`` command runs it (its module, when not registered)."""
+    probe = subprocess.run(
+        [sys.executable, "-m", "lacre", "verify-blob", "--help"],
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode == 0:
+        return [sys.executable, "-m", "lacre", "verify-blob"]
+    return [sys.executable, "-m", "lacre.cli.verify", "verify-blob"]
+
+
+def cli_commands(bundles: BundleSet, config: Path, workdir: Path) -> dict[str, list[str]]:
+    """The two commands verifying the first bundle of the set."""
+    bundle, artifact = workdir / "cli.sigstore.json", workdir / "cli.txt"
+    bundle.write_bytes(bundles.items[0][0])
+    artifact.write_bytes(bundles.items[0][1])
+    lacre = [
+        *lacre_command(),
+        str(artifact),
+        "--bundle",
+        str(bundle),
+        "--certificate-identity",
+        bundles.identity,
+        "--certificate-oidc-issuer",
+        bundles.issuer,
+        "--trusted-root",
+        str(bundles.trusted_root),
+    ]
+    sigstore = [sys.executable, "-m", "sigstore", "--trust-config", str(config), "verify"]
+    sigstore += ["identity", "--bundle", str(bundle), "--cert-identity", bundles.identity]
+    sigstore += ["--cert-oidc-issuer", bundles.issuer, str(artifact)]
+    return {"lacre": lacre, "sigstore_python": sigstore}
+
+
+def cold_cli(commands: dict[str, list[str]], runs: int, workdir: Path) -> dict[str, Any]:
+    """Median wall time of each command, run alternately in fresh processes."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(workdir / "cache")}
+    env["XDG_DATA_HOME"] = str(workdir / "data")
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            started = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+            times[name].append(time.perf_counter() - started)
+            if done.returncode != 0:
+                raise RuntimeError(f"{name} refused the bundle: {done.stderr[-2000:]}")
+    figures: dict[str, Any] = {
+        f"{name}_cli_s": round(statistics.median(values), 3) for name, values in times.items()
+    }
+    figures["cli_ratio"] = round(figures["lacre_cli_s"] / figures["sigstore_python_cli_s"], 3)
+    figures["lacre_cli_command"] = " ".join(commands["lacre"][1:4])
+    say(
+        f"cold CLI: lacre {figures['lacre_cli_s']} s, sigstore-python "
+        f"{figures['sigstore_python_cli_s']} s (x{figures['cli_ratio']})"
+    )
+    return figures
+
+
+def run(settings: Settings) -> dict[str, Any]:
+    """Start the server, sign the sets, run both phases; return every figure."""
+    started = time.perf_counter()
+    figures: dict[str, Any] = {
+        "benchmark": "verify",
+        "quick": settings.quick,
+        "rounds": settings.rounds,
+        "cli_runs": settings.cli_runs,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
+    with tempfile.TemporaryDirectory(prefix="lacre-bench-verify-") as tmp:
+        workdir = Path(tmp)
+        server = DevServer(workdir / "data")
+        try:
+            say(f"server ready at {server.url}; signing {settings.bundles} bundles")
+            config = trust_config(server, workdir, tsa=False)
+            main = sign_set(server, config, settings.bundles, rekor_version=1, name="rekor_v1")
+            say(f"signing {settings.tsa_bundles} Rekor v2 bundles with timestamps")
+            tsa_config = trust_config(server, workdir, tsa=True)
+            tsa = sign_set(server, tsa_config, settings.tsa_bundles, rekor_version=2, name="tsa")
+        finally:
+            server.stop()
+        figures["signing_s"] = round(time.perf_counter() - started, 1)
+        figures["bundle_set"] = "rekor v1 hashedrekord, SET + proof, distinct certificates"
+        main_figures = in_process(main, settings.rounds, "")
+        figures.update(main_figures)
+        figures["lacre_verifies_per_s"] = main_figures["lacre_verifies_per_s"]
+        figures.update(in_process(tsa, settings.rounds, "tsa_"))
+        figures.update(in_process(public_good_set(workdir), settings.rounds * 20, "public_good_"))
+        figures.update(cold_cli(cli_commands(main, config, workdir), settings.cli_runs, workdir))
+    figures["wall_s"] = round(time.perf_counter() - started, 1)
+    figures["targets"] = TARGETS
+    figures["pass"] = judge(figures, TARGETS, _AT_MOST)
+    return figures
+
+
+def parse_args(argv: Sequence[str] | None) -> Settings:
+    """Command-line options to settings."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="a run of under a minute")
+    parser.add_argument("--bundles", type=int, help="bundles in the main (Rekor v1) set")
+    parser.add_argument("--tsa-bundles", type=int, help="bundles in the Rekor v2 + TSA set")
+    parser.add_argument("--rounds", type=int, help="in-process rounds over each set")
+    parser.add_argument("--cli-runs", type=int, help="cold runs of each command")
+    args = parser.parse_args(argv)
+    quick: bool = args.quick
+
+    def pick(value: int | None, quick_default: int, full_default: int) -> int:
+        chosen = value if value is not None else (quick_default if quick else full_default)
+        if chosen < 1:
+            parser.error("sizes must be at least 1")
+        return chosen
+
+    return Settings(
+        quick=quick,
+        bundles=pick(args.bundles, 200, 500),
+        tsa_bundles=pick(args.tsa_bundles, 40, 150),
+        rounds=pick(args.rounds, 2, 5),
+        cli_runs=pick(args.cli_runs, 5, 11),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; print the figures as the last line of stdout."""
+    figures = run(parse_args(argv))
+    say(f"done in {figures['wall_s']} s")
+    print(json.dumps(figures, sort_keys=True), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""``lacre verify-blob`` and ``lacre verify-attestation``: offline verification of bundles.
+
+Verification reads only local files (the artifact, the bundle and the trust
+material) unless ``--instance`` asks for the instance's trust through TUF.
+The library is imported when a command runs, not before: ``--help`` and
+start-up stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from lacre.cli.main import reports_errors
+from lacre.cli.trustopts import trust_choice, trust_options
+from lacre.cli.verifyopts import (
+    build_policy,
+    identity_options,
+    identity_request,
+    load_artifact,
+    read_bundle,
+    trusted_root_bytes,
+)
+
+if TYPE_CHECKING:
+    from lacre.verify import VerificationResult
+
+_BUNDLE = click.Path(dir_okay=False, path_type=Path)
+_TRUST_KEYS = ("instance", "trust_config", "trusted_root", "signing_config", "tuf_cache")
+
+
+def _verify(
+    file_or_digest: str, bundle: Path | None, options: dict[str, Any]
+) -> VerificationResult:
+    """Verify ``bundle`` for the artifact under the options' policy and trust."""
+    from lacre.models.trust_reader import TrustedRoot
+    from lacre.verify import Verifier
+
+    if bundle is None:
+        if file_or_digest.startswith("sha256:"):
+            raise click.UsageError("with a digest in place of FILE, name the bundle with --bundle")
+        bundle = Path(f"{file_or_digest}.sigstore.json")
+    key = options.pop("key")
+    policy = build_policy(identity_request(options), key)
+    choice = trust_choice(**{name: options.pop(name) for name in _TRUST_KEYS})
+    root, warnings = trusted_root_bytes(choice)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    artifact = load_artifact(file_or_digest)
+    verifier = Verifier(TrustedRoot.parse(root))
+    return verifier.verify(read_bundle(bundle), artifact, policy)
+
+
+@click.command("verify-blob")
+@click.argument("file_or_digest", metavar="FILE")
+@click.option("--bundle", type=_BUNDLE, help="The bundle (default: FILE.sigstore.json).")
+@identity_options
+@trust_options
+@reports_errors
+def verify_blob(file_or_digest: str, bundle: Path | None, **options: Any) -> None:
+    """Verify FILE (or sha256:<hex>) against its Sigstore bundle, offline.
+
+    Keyless bundles need the expected identity and OIDC issuer (exact or
+    regexp); key-signed bundles need --key. For a DSSE bundle, FILE must be a
+    subject of its in-toto statement.
+    """
+    _verify(file_or_digest, bundle, options)
+    click.echo(f"OK: {file_or_digest}", err=True)
+
+
+@click.command("verify-attestation")
+@click.argument("file_or_digest", metavar="FILE")
+@click.option("--bundle", type=_BUNDLE, help="The bundle (default: FILE.sigstore.json).")
+@click.option(
+    "--type",
+    "type_",
+    required=True,
+    metavar="TYPE",
+    help="slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom, or a predicate type URI.",
+)
+@identity_options
+@trust_options
+@reports_errors
+def verify_attestation(
+    file_or_digest: str, bundle: Path | None, type_: str, **options: Any
+) -> None:
+    """Verify an attestation about FILE and print its predicate (JSON) on stdout.
+
+    The bundle must hold an in-toto statement in a DSSE envelope, naming FILE
+    among its subjects, with the predicate type TYPE.
+    """
+    from lacre.sign.statement import predicate_type
+
+    expected = predicate_type(type_)
+    result = _verify(file_or_digest, bundle, options)
+    statement = _statement(result, expected)
+    click.echo(json.dumps(statement.predicate, indent=2, sort_keys=True))
+    click.echo(f"OK: {file_or_digest}", err=True)
+
+
+def _statement(result: VerificationResult, expected: str) -> Any:
+    from lacre.dsse import Statement
+    from lacre.errors import VerificationError
+
+    envelope = result.bundle.dsse_envelope
+    if envelope is None:
+        raise VerificationError(
+            "bundle is not an attestation",
+            expected="a DSSE envelope with an in-toto statement",
+            found="a message signature",
+        )
+    statement = Statement.from_payload(envelope.payload)
+    if statement.predicate_type != expected:
+        raise VerificationError(
+            "attestation predicate type mismatch",
+            expected=expected,
+            found=statement.predicate_type,
+        )
+    return statement
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Verification commands of lacre (also available as ``lacre verify-blob`` and so on)."""
+
+
+cli.add_command(verify_blob)
+cli.add_command(verify_attestation)
+
+
+if __name__ == "__main__":
+    cli()

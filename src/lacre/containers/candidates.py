@@ -1,0 +1,137 @@
+"""Candidate signatures of an image, gathered from both storages, each verified on its own.
+
+A :class:`Candidate` is one signature (or attestation) found for an image:
+a legacy ``.sig``/``.att`` layer turned into its equivalent bundle, or a
+bundle stored as a referrer. Gathering is lazy and tolerant: a corrupt
+manifest, blob or bundle becomes a :class:`Failure` naming where it was
+found and why, and the next candidate is tried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+
+from lacre.containers.legacybundle import bundle_of_layer
+from lacre.errors import InvalidInput, NotFound
+from lacre.models.bundle import Bundle
+from lacre.oci import legacy
+from lacre.oci import mediatypes as mt
+from lacre.oci.manifest import Descriptor, ImageManifest
+from lacre.oci.reference import ImageReference
+from lacre.oci.referrers import list_referrers
+from lacre.oci.registry import RegistryClient
+from lacre.verify import Artifact
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One signature found for an image, ready for :class:`lacre.verify.Verifier`."""
+
+    source: str
+    """Where it was found, for messages."""
+    key: str
+    """A digest identifying the evidence (for the verification cache)."""
+    bundle: Bundle
+    artifact: Artifact
+    """What the bundle signs: the simple-signing payload, or the image digest."""
+    payload: bytes | None = None
+    """A legacy signature's simple-signing payload."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Something found that could not even be read as a candidate."""
+
+    source: str
+    error: InvalidInput | NotFound
+
+
+Found = Candidate | Failure
+_CANDIDATE_ERRORS = (InvalidInput, NotFound)
+"""What makes one candidate fail; unreachable registries and bad configuration propagate."""
+Loader = Callable[[str], Candidate]
+"""Loads a candidate, given where it was found."""
+
+
+def legacy_candidates(
+    client: RegistryClient, image: ImageReference, suffix: str, repository: ImageReference | None
+) -> Iterator[Found]:
+    """The layers of ``image``'s ``.sig`` (``suffix`` sig) or ``.att`` manifest."""
+    target = legacy.attachment_tag(image, suffix, repository)
+    media_type = mt.SIMPLE_SIGNING if suffix == mt.SUFFIX_SIGNATURE else mt.DSSE_ENVELOPE
+    where = f"legacy tag {target.tag}"
+    try:
+        layers = legacy.read_layers(client, target, media_type)
+    except _CANDIDATE_ERRORS as exc:
+        yield Failure(where, exc)
+        return
+    for number, layer in enumerate(layers):
+        source = f"{where} layer {number}"
+        yield _load(source, partial(_legacy, layer, image))
+
+
+def _legacy(layer: legacy.SignatureLayer, image: ImageReference, source: str) -> Candidate:
+    bundle = bundle_of_layer(layer)
+    notes = json.dumps(layer.layer_annotations(), sort_keys=True).encode()
+    key = hashlib.sha256(hashlib.sha256(layer.blob).digest() + notes).hexdigest()
+    if layer.media_type == mt.SIMPLE_SIGNING:
+        artifact = Artifact.from_bytes(layer.blob)
+        return Candidate(source, key, bundle, artifact, payload=layer.blob)
+    return Candidate(source, key, bundle, _image_artifact(image))
+
+
+def referrer_candidates(
+    client: RegistryClient, image: ImageReference, predicate_type: str | None
+) -> Iterator[Found]:
+    """The bundles stored as referrers of ``image`` (with ``predicate_type``, if annotated)."""
+    try:
+        found = list_referrers(client, image, mt.SIGSTORE_BUNDLE_V03).descriptors
+    except _CANDIDATE_ERRORS as exc:
+        yield Failure(f"referrers of {image.digest}", exc)
+        return
+    for descriptor in found:
+        annotated = descriptor.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)
+        if predicate_type is not None and annotated not in (None, predicate_type):
+            continue
+        source = f"referrer {descriptor.digest}"
+        yield _load(source, partial(_referrer, client, image, descriptor))
+
+
+def _referrer(
+    client: RegistryClient, image: ImageReference, descriptor: Descriptor, source: str
+) -> Candidate:
+    fetched = client.get_manifest(image.with_digest(descriptor.digest))
+    manifest = fetched.manifest
+    if not isinstance(manifest, ImageManifest):
+        raise InvalidInput(
+            "not a bundle manifest", expected="an image manifest", found=fetched.media_type
+        )
+    if manifest.subject is None or manifest.subject.digest != image.digest:
+        raise InvalidInput(
+            "the referrer's subject is another image",
+            expected=str(image.digest),
+            found=str(manifest.subject.digest) if manifest.subject else "no subject",
+        )
+    layers = [item for item in manifest.layers if item.media_type == mt.SIGSTORE_BUNDLE_V03]
+    if len(layers) != 1:
+        raise InvalidInput(
+            "not a bundle manifest", expected="exactly one bundle layer", found=len(layers)
+        )
+    bundle = Bundle.parse(client.get_blob(image, layers[0].digest))
+    return Candidate(source, str(fetched.digest), bundle, _image_artifact(image))
+
+
+def _image_artifact(image: ImageReference) -> Artifact:
+    assert image.digest is not None
+    return Artifact.from_digest(str(image.digest))
+
+
+def _load(source: str, loader: Loader) -> Found:
+    try:
+        return loader(source)
+    except _CANDIDATE_ERRORS as exc:
+        return Failure(source, exc)

@@ -1,0 +1,192 @@
+"""``download`` and ``tree``: what is attached to an image, read without verifying it.
+
+:func:`tree` lists the referrers and the legacy ``.sig``/``.att``/``.sbom``
+layers of an image digest. :func:`download` returns the signatures or
+attestations as JSON documents: referrer bundles as stored, legacy signatures
+in cosign's ``download signature`` shape, legacy attestations as their DSSE
+envelopes. :func:`sbom` returns only the SBOM document: unwrapped from its
+DSSE envelope and in-toto statement (SPDX JSON or CycloneDX predicates), or a
+legacy ``.sbom`` layer as stored. Nothing here verifies signatures; use
+:class:`~lacre.containers.verifying.ImageVerifier` for that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from lacre.containers.statements import (
+    SIGN_PREDICATE_TYPE,
+    Notify,
+    pin,
+    pinned_digest,
+    quiet,
+    statement_of,
+)
+from lacre.errors import InvalidInput, NotFound
+from lacre.models.bundle import Bundle
+from lacre.oci import legacy
+from lacre.oci import mediatypes as mt
+from lacre.oci.discovery import discover
+from lacre.oci.manifest import ImageManifest
+from lacre.oci.reference import ImageReference
+from lacre.oci.referrers import list_referrers
+from lacre.oci.registry import FetchedManifest, RegistryClient
+from lacre.oci.rekorbundle import b64encode
+
+SBOM_PREDICATE_PREFIXES = ("https://spdx.dev/Document", "https://cyclonedx.org/bom")
+"""Predicate types whose predicate is an SBOM document."""
+
+Kind = Literal["signature", "attestation"]
+
+
+@dataclass(frozen=True)
+class AttachedItem:
+    """One thing attached to an image."""
+
+    storage: str
+    """``referrer``, or the legacy tag (``sha256-<hex>.sig`` ...)."""
+    digest: str
+    media_type: str
+    predicate_type: str | None = None
+
+
+def tree(
+    client: RegistryClient, image: ImageReference, *, notify: Notify = quiet
+) -> tuple[ImageReference, list[AttachedItem]]:
+    """The image (pinned) and everything attached to it."""
+    found = discover(client, pin(client, image, notify))
+    items = [
+        AttachedItem(
+            "referrer" if found.referrers.via_api else "referrer (fallback tag)",
+            str(item.digest),
+            item.artifact_type or item.media_type,
+            item.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE),
+        )
+        for item in found.referrers.descriptors
+    ]
+    legacy_manifests = {
+        mt.SUFFIX_SIGNATURE: found.signatures,
+        mt.SUFFIX_ATTESTATION: found.attestations,
+        mt.SUFFIX_SBOM: found.sboms,
+    }
+    digest = pinned_digest(found.image)
+    for suffix, fetched in legacy_manifests.items():
+        if fetched is not None:
+            items.extend(_layers(digest.tag(suffix), fetched))
+    return found.image, items
+
+
+def _layers(tag: str, fetched: FetchedManifest) -> Iterator[AttachedItem]:
+    layers = fetched.manifest.layers if isinstance(fetched.manifest, ImageManifest) else ()
+    for layer in layers:
+        yield AttachedItem(
+            tag,
+            str(layer.digest),
+            layer.media_type,
+            layer.annotations.get(mt.ANNOTATION_PREDICATE_TYPE),
+        )
+
+
+def download(
+    client: RegistryClient, image: ImageReference, kind: Kind, *, notify: Notify = quiet
+) -> list[bytes]:
+    """The signatures or attestations of ``image``, one JSON document each."""
+    pinned = pin(client, image, notify)
+    suffix = mt.SUFFIX_SIGNATURE if kind == "signature" else mt.SUFFIX_ATTESTATION
+    media_type = mt.SIMPLE_SIGNING if kind == "signature" else mt.DSSE_ENVELOPE
+    layers = legacy.read_layers(client, legacy.attachment_tag(pinned, suffix), media_type)
+    documents = [_legacy_document(layer) if kind == "signature" else layer.blob for layer in layers]
+    for predicate_type, bundle in _referrer_bundles(client, pinned):
+        if (predicate_type == SIGN_PREDICATE_TYPE) == (kind == "signature"):
+            documents.append(bundle)
+    return documents
+
+
+def sbom(client: RegistryClient, image: ImageReference, *, notify: Notify = quiet) -> bytes:
+    """The SBOM attached to ``image`` (the last one found if there are several distinct)."""
+    pinned = pin(client, image, notify)
+    found = list(dict.fromkeys(_sboms(client, pinned)))  # the same SBOM stored both ways: once
+    if not found:
+        raise NotFound(
+            f"no SBOM attached to {pinned}",
+            expected="an spdxjson or cyclonedx attestation, or a .sbom tag",
+            found="none",
+        )
+    if len(found) > 1:
+        notify(f"{len(found)} SBOMs are attached to {pinned}; printing the last one")
+    return found[-1]
+
+
+def _sboms(client: RegistryClient, image: ImageReference) -> Iterator[bytes]:
+    layers = legacy.read_layers(
+        client, legacy.attachment_tag(image, mt.SUFFIX_ATTESTATION), mt.DSSE_ENVELOPE
+    )
+    for layer in layers:
+        if _is_sbom(layer.predicate_type):
+            yield _unwrap(layer.blob, "legacy attestation")
+    for predicate_type, bundle in _referrer_bundles(client, image):
+        if _is_sbom(predicate_type):
+            yield _unwrap_bundle(bundle)
+    target = legacy.attachment_tag(image, mt.SUFFIX_SBOM)
+    fetched = client.find_manifest(target)
+    if fetched is not None and isinstance(fetched.manifest, ImageManifest):
+        for item in fetched.manifest.layers:
+            yield client.get_blob(target, item.digest)
+
+
+def _is_sbom(predicate_type: str | None) -> bool:
+    return predicate_type is not None and predicate_type.startswith(SBOM_PREDICATE_PREFIXES)
+
+
+def _unwrap(envelope_json: bytes, where: str) -> bytes:
+    from lacre.dsse import Envelope
+
+    envelope = Envelope.from_json(envelope_json, path=where)
+    statement = statement_of(envelope.payload, envelope.payload_type, where)
+    return _predicate_bytes(statement.predicate)
+
+
+def _unwrap_bundle(data: bytes) -> bytes:
+    bundle = Bundle.parse(data)
+    if bundle.dsse_envelope is None:
+        raise InvalidInput("the SBOM bundle holds no DSSE envelope", found="a message signature")
+    envelope = bundle.dsse_envelope
+    statement = statement_of(envelope.payload, envelope.payload_type, "SBOM bundle")
+    return _predicate_bytes(statement.predicate)
+
+
+def _predicate_bytes(predicate: object) -> bytes:
+    return json.dumps(predicate, indent=2, ensure_ascii=False).encode() + b"\n"
+
+
+def _referrer_bundles(
+    client: RegistryClient, image: ImageReference
+) -> Iterator[tuple[str | None, bytes]]:
+    for descriptor in list_referrers(client, image, mt.SIGSTORE_BUNDLE_V03).descriptors:
+        fetched = client.get_manifest(image.with_digest(descriptor.digest))
+        manifest = fetched.manifest
+        if not isinstance(manifest, ImageManifest):
+            continue
+        predicate_type = manifest.annotations.get(
+            mt.ANNOTATION_BUNDLE_PREDICATE_TYPE
+        ) or descriptor.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)
+        for layer in manifest.layers:
+            if layer.media_type == mt.SIGSTORE_BUNDLE_V03:
+                yield predicate_type, client.get_blob(image, layer.digest)
+
+
+def _legacy_document(layer: legacy.SignatureLayer) -> bytes:
+    document: dict[str, object] = {
+        "Base64Signature": b64encode(layer.signature),
+        "Payload": b64encode(layer.blob),
+        "Cert": layer.certificate,
+        "Chain": layer.chain,
+        "Bundle": None if layer.rekor_bundle is None else json.loads(layer.rekor_bundle.to_json()),
+        "RFC3161Timestamp": None
+        if layer.rfc3161_timestamp is None
+        else {"SignedRFC3161Timestamp": b64encode(layer.rfc3161_timestamp)},
+    }
+    return json.dumps(document, separators=(",", ":")).encode()
