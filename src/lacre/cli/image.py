@@ -135,9 +135,22 @@ def _report(done: list[Any], what: str) -> None:
 
 @click.command("sign")
 @click.argument("image")
-@click.option("--storage", type=_STORAGE, default="both", show_default=True)
+@click.option(
+    "--storage",
+    type=_STORAGE,
+    default="both",
+    show_default=True,
+    help="OCI 1.1 referrer bundle, cosign's legacy tag layout (needs Rekor v1), or both.",
+)
 @click.option("--recursive", is_flag=True, help="Also sign every platform image of an index.")
-@click.option("-a", "--annotation", "annotations", multiple=True, metavar="KEY=VALUE")
+@click.option(
+    "-a",
+    "--annotation",
+    "annotations",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="KEY=VALUE for the optional part of the legacy signature payload (repeatable).",
+)
 @registry_options
 @trust_options
 @signing_options
@@ -156,7 +169,13 @@ def sign_image(
 @click.argument("image")
 @click.option("--predicate", type=_FILE, required=True, help="The predicate (a JSON object).")
 @click.option("--type", "type_", required=True, metavar="TYPE", help="Short name or URI.")
-@click.option("--storage", type=_STORAGE, default="both", show_default=True)
+@click.option(
+    "--storage",
+    type=_STORAGE,
+    default="both",
+    show_default=True,
+    help="OCI 1.1 referrer bundle, cosign's legacy tag layout (needs Rekor v1), or both.",
+)
 @click.option("--recursive", is_flag=True, help="Also attest every platform image of an index.")
 @registry_options
 @trust_options

@@ -57,7 +57,11 @@ def trust_options(command: F) -> F:
         click.option("--trust-config", type=_FILE, help="A ClientTrustConfig JSON file."),
         click.option("--trusted-root", type=_FILE, help="A trusted_root.json file."),
         click.option("--signing-config", type=_FILE, help="A signing_config.json file."),
-        click.option("--tuf-cache", type=click.Path(file_okay=False, path_type=Path)),
+        click.option(
+            "--tuf-cache",
+            type=click.Path(file_okay=False, path_type=Path),
+            help="TUF client cache for --instance (default ~/.cache/lacre/tuf).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
