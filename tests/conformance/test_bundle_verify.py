@@ -89,23 +89,6 @@ def test_library(case: Case, mode: str) -> None:
         assert failure.value.message
 
 
-def test_sign_bundle_is_refused_with_exit_status_2() -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "lacre.cli.conformance",
-        "sign-bundle",
-        "--identity-token",
-        "t",
-        "--bundle",
-        "b.json",
-        "a.txt",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2
-    assert "sign-bundle is not available" in result.stderr
-
-
 def test_staging_without_a_trusted_root_is_refused() -> None:
     case = next(case for case in CASES if case.name == "happy-path-v0.3")
     arguments = _cli_arguments(case, "path")

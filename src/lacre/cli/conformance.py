@@ -2,14 +2,16 @@
 
 The suite runs ``ENTRY verify-bundle [--staging] --bundle FILE
 (--certificate-identity ID --certificate-oidc-issuer URL | --key PUBKEY)
-[--trusted-root F] FILE_OR_DIGEST``; exit status 0 means verified. Without
-``--trusted-root`` the embedded Sigstore public-good trusted root is used.
+[--trusted-root F] FILE_OR_DIGEST`` and ``ENTRY sign-bundle [--staging]
+[--in-toto] --identity-token TOKEN --bundle FILE [--trusted-root F]
+[--signing-config F] FILE``; exit status 0 means verified (or signed). Without
+``--trusted-root`` and ``--signing-config`` the embedded Sigstore public-good
+ones are used.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import click
@@ -20,7 +22,8 @@ from lacre.verify import Artifact, Identity, Issuer, ManagedKey, Verifier
 from lacre.verify.policy import AllOf
 
 _DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
-_SIGNING_UNAVAILABLE = 2
+_IN = click.Path(dir_okay=False, exists=True, path_type=Path)
+_OUT = click.Path(dir_okay=False, path_type=Path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,17 +72,48 @@ def verify_bundle(
     click.echo("OK: bundle verified")
 
 
-@cli.command(
-    "sign-bundle",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    add_help_option=False,
+@cli.command("sign-bundle")
+@click.option("--staging", is_flag=True, help="Use the staging instance (needs both files).")
+@click.option(
+    "--in-toto", "in_toto", is_flag=True, help="FILE is an in-toto statement: sign it in DSSE."
 )
-@click.argument("arguments", nargs=-1, type=click.UNPROCESSED)
-def sign_bundle(arguments: tuple[str, ...]) -> None:
-    """Signing through this command is not available yet."""
-    del arguments
-    click.echo("error: sign-bundle is not available in lacre-conformance yet", err=True)
-    sys.exit(_SIGNING_UNAVAILABLE)
+@click.option("--identity-token", required=True, help="The OIDC identity token.")
+@click.option(
+    "--bundle", "bundle_path", required=True, type=_OUT, help="Where to write the bundle."
+)
+@click.option("--trusted-root", type=_IN, help="The trusted_root.json (default: public good).")
+@click.option("--signing-config", type=_IN, help="The signing config (default: public good).")
+@click.argument("file", type=_IN)
+@reports_errors
+def sign_bundle(
+    staging: bool,
+    in_toto: bool,
+    identity_token: str,
+    bundle_path: Path,
+    trusted_root: Path | None,
+    signing_config: Path | None,
+    file: Path,
+) -> None:
+    """Sign FILE keylessly with the token and write its bundle; exit 0 when signed."""
+    from lacre.cli.sign import signing_context
+    from lacre.sign.defaults import public_good_signing_config_bytes
+    from lacre.verify.roots import public_good_trusted_root_bytes
+
+    if staging and (trusted_root is None or signing_config is None):
+        raise ConfigError(
+            "--staging needs --trusted-root and --signing-config",
+            expected="the staging instance's files",
+            found="the default (public good)",
+        )
+    context, _ = signing_context(
+        trusted_root.read_bytes() if trusted_root else public_good_trusted_root_bytes(),
+        signing_config.read_bytes() if signing_config else public_good_signing_config_bytes(),
+        None,
+    )
+    session = context.keyless(identity_token)
+    data = file.read_bytes()
+    bundle = session.sign_statement(data) if in_toto else session.sign_blob(data)
+    bundle_path.write_bytes(bundle.to_bytes())
 
 
 def _verifier(trusted_root: Path | None, *, staging: bool) -> Verifier:

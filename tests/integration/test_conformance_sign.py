@@ -1,0 +1,54 @@
+"""`lacre-conformance sign-bundle` against `lacre server --dev`, checked by `verify-bundle`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import StartServer
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "conformance"
+EMAIL = "conformance@example.com"
+
+
+def conformance(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "lacre.cli.conformance", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("in_toto", [False, True])
+def test_sign_bundle_then_verify_bundle(
+    start_server: StartServer, tmp_path: Path, in_toto: bool
+) -> None:
+    server = start_server()
+    client = server.data_dir / "client"
+    trust = ["--trusted-root", str(client / "trusted_root.json")]
+    token = server.http.post("/oidc/token", json={"email": EMAIL}).json()["id_token"]
+    bundle = tmp_path / "bundle.sigstore.json"
+    signed_file = ASSETS / ("statement.json" if in_toto else "a.txt")
+    signed = conformance(
+        "sign-bundle",
+        *(["--in-toto"] if in_toto else []),
+        *("--identity-token", token, "--bundle", str(bundle)),
+        *trust,
+        *("--signing-config", str(client / "signing_config.json")),
+        str(signed_file),
+    )
+    assert signed.returncode == 0, signed.stderr
+    identity = ["--certificate-identity", EMAIL, "--certificate-oidc-issuer", f"{server.url}/oidc"]
+    verify = ["verify-bundle", "--bundle", str(bundle), *identity, *trust]
+    artifact = ASSETS / "a.txt"  # the statement's subject, or the signed file itself
+    assert conformance(*verify, str(artifact)).returncode == 0
+    other = tmp_path / "other.txt"
+    other.write_bytes(artifact.read_bytes() + b"!")
+    refused = conformance(*verify, str(other))
+    assert refused.returncode == 1 and "error:" in refused.stderr
+
+
+def test_sign_bundle_without_a_token_is_a_usage_error(tmp_path: Path) -> None:
+    done = conformance("sign-bundle", "--bundle", str(tmp_path / "b.json"), str(ASSETS / "a.txt"))
+    assert done.returncode == 2
+    assert "--identity-token" in done.stderr
