@@ -90,6 +90,40 @@ def init(
     click.echo(f"published {workspace.published_dir}; pin {workspace.published_dir}/1.root.json")
 
 
+@trust.command("sign-root")
+@repo_option
+@click.option(
+    "--offline-keys", type=_DIR, required=True, help="The directory of the root keys (root-N.pem)."
+)
+@click.option("--passphrase-file", type=_FILE, help="The root keys' passphrase.")
+@click.option(
+    "--add-keys", type=click.IntRange(0, 32), default=0, help="Make this many new root keys."
+)
+@click.option("--threshold", type=click.IntRange(1, 32), help="The new root threshold.")
+@reports_errors
+def sign_root(
+    repo: Path,
+    offline_keys: Path,
+    passphrase_file: Path | None,
+    add_keys: int,
+    threshold: int | None,
+) -> None:
+    """Publish the next root version, signed by the root keys in --offline-keys.
+
+    The new root is renewed for a year, with --add-keys more root keys and, if given,
+    another --threshold; it must be signed by both the old root's threshold and its own.
+    """
+    from lacre.trust.workspace import Workspace, load_root_signers, new_root_key_files
+
+    passphrase = _passphrase(passphrase_file)
+    signers = load_root_signers(offline_keys, lambda: passphrase)
+    added = new_root_key_files(offline_keys, add_keys, _KEY_TYPES["ecdsa-p256"], passphrase)
+    repository = Workspace(repo).rotate_root(
+        [*signers, *added], _now(), add=[key.public_key for key in added], threshold=threshold
+    )
+    click.echo(f"published root version {repository.root.version}")
+
+
 @trust.command()
 @repo_option
 @target_options[0]

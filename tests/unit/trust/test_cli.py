@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -75,3 +76,27 @@ def test_errors_are_reported_not_raised(tmp_path: Path) -> None:
     assert "error: InvalidInput" in result.output
     result = CliRunner().invoke(trust, ["refresh", "--repo", str(tmp_path / "none")])
     assert result.exit_code == 1 and "error:" in result.output
+
+
+def test_sign_root_renews_and_grows_the_root(tmp_path: Path) -> None:
+    runner = CliRunner()
+    repo, keys = str(tmp_path / "repo"), tmp_path / "offline"
+    made = runner.invoke(
+        trust, ["init", "--repo", repo, "--offline-keys", str(keys), "--root-keys", "1"]
+    )
+    assert made.exit_code == 0, made.output
+    signed = runner.invoke(
+        trust,
+        ["sign-root", "--repo", repo, "--offline-keys", str(keys), "--add-keys", "2",
+         "--threshold", "2"],
+    )  # fmt: skip
+    assert signed.exit_code == 0, signed.output
+    assert "published root version 2" in signed.output
+    assert len(list(keys.glob("root-*.pem"))) == 3
+    root = json.loads((tmp_path / "repo" / "published" / "2.root.json").read_text())
+    assert root["signed"]["roles"]["root"]["threshold"] == 2
+    assert len(root["signed"]["roles"]["root"]["keyids"]) == 3
+    missing = runner.invoke(
+        trust, ["sign-root", "--repo", repo, "--offline-keys", str(tmp_path / "elsewhere")]
+    )
+    assert missing.exit_code == 1 and "no root-*.pem keys" in missing.output
