@@ -5,6 +5,8 @@
   or else a throwaway cluster started for this session.
 * ``postgres_dsn`` (function): DSN of a fresh, uniquely named, empty database,
   dropped after the test.
+* ``LACRE_OFFLINE=1``: commands trusting the public-good instance use the copy shipped
+  with lacre instead of asking its TUF repository.
 * Hypothesis runs without per-example deadlines (profile ``lacre``; choose
   another with ``HYPOTHESIS_PROFILE``): parallel workers make timings noisy.
 * Tests under ``tests/unit`` cannot open network sockets; tests under
@@ -40,6 +42,10 @@ _RESOLUTION_CACHE: dict[str, set[str]] = {}
 
 settings.register_profile("lacre", deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "lacre"))
+
+# The public-good trust is never updated from the Internet during tests (the commands then use
+# the copy shipped with lacre); tests of the update path unset this themselves.
+os.environ["LACRE_OFFLINE"] = "1"
 
 
 def _under(item: pytest.Item, directory: Path) -> bool:

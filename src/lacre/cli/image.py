@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from lacre.cli.reporting import reports_errors
-from lacre.cli.trustopts import signing_options, trust_choice, trust_options
+from lacre.cli.trustopts import TRUST_KEYS, signing_options, trust_choice, trust_options
 from lacre.cli.verifyopts import (
     build_policy,
     identity_options,
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
-_TRUST_KEYS = ("instance", "trust_config", "trusted_root", "signing_config", "tuf_cache")
 _REGISTRY_KEYS = ("registry_ca", "insecure_registry", "docker_config")
 _STORAGE = click.Choice(["referrers", "legacy", "both"])
 
@@ -95,7 +94,7 @@ def _verifier(options: dict[str, Any]) -> Any:
     from lacre.models.trust_reader import TrustedRoot
     from lacre.verify import Verifier
 
-    choice = trust_choice(**{name: options.pop(name) for name in _TRUST_KEYS})
+    choice = trust_choice(**{name: options.pop(name) for name in TRUST_KEYS})
     root, warnings = trusted_root_bytes(choice)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)

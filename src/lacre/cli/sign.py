@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lacre.cli.reporting import reports_errors
-from lacre.cli.trustopts import load_trust, signing_options, trust_choice, trust_options
+from lacre.cli.trustopts import TRUST_KEYS, load_trust, signing_options, trust_choice, trust_options
 from lacre.errors import ConfigError
 
 PASSWORD_ENV = "LACRE_PASSWORD"  # noqa: S105 - the variable name, not a secret
@@ -135,8 +135,7 @@ def _login(request: SignRequest, issuer: str | None) -> str:
 
 def sign_request(options: dict[str, Any]) -> SignRequest:
     """The shared signing and trust options of a command, as a request."""
-    trust_keys = ("instance", "trust_config", "trusted_root", "signing_config", "tuf_cache")
-    return SignRequest(trust={name: options.pop(name) for name in trust_keys}, **options)
+    return SignRequest(trust={name: options.pop(name) for name in TRUST_KEYS}, **options)
 
 
 @click.command("sign-blob")

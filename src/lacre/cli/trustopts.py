@@ -1,7 +1,11 @@
 """Options choosing the Sigstore instance to trust, shared by signing and verification.
 
-By default the public-good instance (its trusted root and signing config as
-shipped with lacre). ``--instance URL`` reads them through TUF at ``URL/tuf``
+By default the public-good instance: its trusted root and signing config are
+updated through its TUF repository (bootstrapped from the TUF root shipped with
+lacre, each network operation limited to a few seconds); when that fails, the
+last verified copy in the cache is used, else the copy shipped with lacre, with
+a warning. ``--offline`` (or ``LACRE_OFFLINE=1``) skips the update and uses
+the cache or the shipped copy. ``--instance URL`` reads them through TUF at ``URL/tuf``
 (pinned beforehand with ``lacre trust bootstrap URL/tuf --root root.json``;
 the cache is used, with a warning, when the repository cannot be reached);
 ``--trust-config`` names a ClientTrustConfig file; ``--trusted-root`` and
@@ -22,6 +26,18 @@ import click
 from lacre.errors import ConfigError, NetworkError
 
 F = TypeVar("F", bound=Callable[..., Any])
+OFFLINE_ENVIRONMENT = "LACRE_OFFLINE"
+TRUST_KEYS = (
+    "instance",
+    "trust_config",
+    "trusted_root",
+    "signing_config",
+    "tuf_cache",
+    "offline",
+)
+"""The names of the options :func:`trust_options` adds."""
+TUF_TIMEOUT_S = 4
+"""Longest wait of any one network operation of a TUF update."""
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
@@ -34,6 +50,7 @@ class TrustChoice:
     trusted_root: Path | None = None
     signing_config: Path | None = None
     cache: Path | None = None
+    offline: bool = False
 
     def __post_init__(self) -> None:
         """``--instance`` and ``--trust-config`` exclude each other."""
@@ -58,6 +75,12 @@ def trust_options(command: F) -> F:
         click.option("--trusted-root", type=_FILE, help="A trusted_root.json file."),
         click.option("--signing-config", type=_FILE, help="A signing_config.json file."),
         click.option(
+            "--offline",
+            is_flag=True,
+            envvar=OFFLINE_ENVIRONMENT,
+            help="No TUF update: trust from the cache (or the copy shipped with lacre).",
+        ),
+        click.option(
             "--tuf-cache",
             type=click.Path(file_okay=False, path_type=Path),
             help="TUF client cache for --instance (default ~/.cache/lacre/tuf).",
@@ -74,6 +97,7 @@ def trust_choice(
     trusted_root: Path | None,
     signing_config: Path | None,
     tuf_cache: Path | None,
+    offline: bool = False,
 ) -> TrustChoice:
     """The choice the options of :func:`trust_options` express."""
     return TrustChoice(
@@ -82,6 +106,7 @@ def trust_choice(
         trusted_root=trusted_root,
         signing_config=signing_config,
         cache=tuf_cache,
+        offline=offline,
     )
 
 
@@ -98,13 +123,57 @@ def _base_documents(choice: TrustChoice) -> TrustDocuments:
         return _from_trust_config(choice.trust_config.read_bytes())
     if choice.instance is not None:
         return _from_instance(choice.instance, choice.cache or default_tuf_cache())
+    return public_good_documents(choice.cache or default_tuf_cache(), offline=choice.offline)
+
+
+def public_good_documents(cache: Path, *, offline: bool) -> TrustDocuments:
+    """The public-good trust material: updated through TUF, else cached, else shipped."""
+    from lacre.errors import Error
+    from lacre.trust.client import TrustClient
+    from lacre.trust.public_good import PUBLIC_GOOD_TUF_URL, public_good_tuf_root
+
+    client = TrustClient(PUBLIC_GOOD_TUF_URL, cache, fetcher=_fetcher())
+    problem = "offline"
+    if not offline:
+        try:
+            if client.cache.is_bootstrapped():
+                material = client.update()
+            else:
+                material = client.bootstrap(public_good_tuf_root())
+            return TrustDocuments(
+                trusted_root=material.trusted_root, signing_config=material.signing_config
+            )
+        except Error as exc:
+            problem = str(exc)
+    return _public_good_fallback(client, problem, quiet=offline)
+
+
+def _public_good_fallback(client: Any, problem: str, *, quiet: bool) -> TrustDocuments:
+    from lacre.errors import Error
     from lacre.sign.defaults import public_good_signing_config_bytes
     from lacre.verify.roots import public_good_trusted_root_bytes
 
+    try:
+        material = client.cached()
+    except Error:
+        warnings = () if quiet else (f"{problem}; using the trust material shipped with lacre",)
+        return TrustDocuments(
+            trusted_root=public_good_trusted_root_bytes(),
+            signing_config=public_good_signing_config_bytes(),
+            warnings=warnings,
+        )
     return TrustDocuments(
-        trusted_root=public_good_trusted_root_bytes(),
-        signing_config=public_good_signing_config_bytes(),
+        trusted_root=material.trusted_root,
+        signing_config=material.signing_config,
+        warnings=() if quiet else (f"{problem}; using the cached trust material",),
     )
+
+
+def _fetcher() -> Any:
+    """python-tuf's HTTP fetcher with a short timeout on every network operation."""
+    from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
+
+    return Urllib3Fetcher(socket_timeout=TUF_TIMEOUT_S)
 
 
 def _from_trust_config(data: bytes) -> TrustDocuments:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lacre.cli.main import reports_errors
-from lacre.cli.trustopts import trust_choice, trust_options
+from lacre.cli.trustopts import TRUST_KEYS, trust_choice, trust_options
 from lacre.cli.verifyopts import (
     build_policy,
     identity_options,
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from lacre.verify import VerificationResult
 
 _BUNDLE = click.Path(dir_okay=False, path_type=Path)
-_TRUST_KEYS = ("instance", "trust_config", "trusted_root", "signing_config", "tuf_cache")
 
 
 def _verify(
@@ -45,7 +44,7 @@ def _verify(
         bundle = Path(f"{file_or_digest}.sigstore.json")
     key = options.pop("key")
     policy = build_policy(identity_request(options), key)
-    choice = trust_choice(**{name: options.pop(name) for name in _TRUST_KEYS})
+    choice = trust_choice(**{name: options.pop(name) for name in TRUST_KEYS})
     root, warnings = trusted_root_bytes(choice)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from lacre.cli.trustopts import TrustChoice
+from lacre.cli.trustopts import TrustChoice, load_trust
 from lacre.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
@@ -196,14 +196,8 @@ def trusted_root_bytes(choice: TrustChoice) -> tuple[bytes, tuple[str, ...]]:
         return choice.trusted_root.read_bytes(), ()
     if choice.trust_config is not None:
         return _root_of_trust_config(choice.trust_config), ()
-    if choice.instance is not None:
-        from lacre.cli.trustopts import load_trust
-
-        documents = load_trust(choice)
-        return documents.trusted_root, documents.warnings
-    from lacre.verify.roots import public_good_trusted_root_bytes
-
-    return public_good_trusted_root_bytes(), ()
+    documents = load_trust(choice)
+    return documents.trusted_root, documents.warnings
 
 
 def _root_of_trust_config(path: Path) -> bytes:
