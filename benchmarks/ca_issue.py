@@ -5,6 +5,7 @@ Usage::
     python benchmarks/ca_issue.py --quick                  # under a minute
     python benchmarks/ca_issue.py                          # longer window
     python benchmarks/ca_issue.py --quick --profile DIR    # and profile the server (py-spy)
+    python benchmarks/ca_issue.py --quick --ca-key p256    # a CA with P-256 keys
 
 32 concurrent clients, each on its own keep-alive HTTP/1.1 connection with one
 request in flight, ask ``POST /api/v2/signingCert`` of a
@@ -19,6 +20,11 @@ ECDSA P-256 key: half carry a PKCS#10 request (as sigstore-python sends),
 half a public key with a proof of possession (as sigstore-js and cosign do);
 each has a token of its own, in ``credentials.oidcIdentityToken``. The pool
 is used round and round: the CA issues a fresh certificate for every request.
+
+The server makes its own CA keys in development mode; ``--ca-key p256`` or
+``p384`` gives it root and intermediate keys of that type instead (written to
+``DATA_DIR/keys`` before it starts): the CA signs every certificate, and a
+P-384 signature costs about three times a P-256 one.
 
 The client, the warm-up, the measured window and the CPU accounting are those
 of ``log_http.py``. The server's CPU is its supervisor plus its worker
@@ -57,7 +63,7 @@ from sigstore._internal.sct import verify_sct
 from sigstore._internal.trust import KeyringPurpose
 from sigstore.models import TrustedRoot
 
-from lacre.keys import SoftwareSigner, load_signer
+from lacre.keys import KeyAlgorithm, SoftwareSigner, generate_signer, load_signer, save_signer
 from lacre.oidc.devissuer import MAX_LIFETIME_S, DevIssuer
 
 TARGETS: dict[str, float] = {"certs_per_s": 800, "p99_s": 0.25}
@@ -99,6 +105,7 @@ class Settings:
     clients: int
     workers: int
     style: str
+    ca_key: str
     profile: Path | None
 
 
@@ -147,6 +154,18 @@ def build_requests(issuer: DevIssuer, count: int, style: str) -> list[bytes]:
         body["credentials"] = {"oidcIdentityToken": token}
         bodies.append(json.dumps(body, separators=(",", ":")).encode())
     return bodies
+
+
+CA_KEYS = {"p256": KeyAlgorithm.ECDSA_P256_SHA256, "p384": KeyAlgorithm.ECDSA_P384_SHA384}
+"""``--ca-key`` choices: the CA's root and intermediate keys, made before the server starts."""
+
+
+def make_ca_keys(data_dir: Path, ca_key: str) -> None:
+    """Give the CA keys of type ``ca_key`` (``server``: let the server make its own)."""
+    if ca_key == "server":
+        return
+    for name in ("ca-root.pem", "ca-intermediate.pem"):
+        save_signer(generate_signer(CA_KEYS[ca_key]), data_dir / "keys" / name)
 
 
 def dev_issuer(data_dir: Path, url: str) -> DevIssuer:
@@ -251,12 +270,14 @@ def run(settings: Settings) -> dict[str, Any]:
         "clients": settings.clients,
         "server_workers": settings.workers,
         "style": settings.style,
+        "ca_key": settings.ca_key,
         "cpus": os.cpu_count(),
         "python": sys.version.split()[0],
         "durations_s": {"warmup": settings.warmup_s, "window": settings.duration_s},
     }
     with tempfile.TemporaryDirectory(prefix="lacre-ca-bench-") as tmp:
         workdir = Path(tmp)
+        make_ca_keys(workdir / "ca", settings.ca_key)
         with log_http.start_lacre(workdir, "ca", "--workers", str(settings.workers)) as server:
             say(f"building {settings.pool:,} requests ({settings.style}), one P-256 key each")
             building = time.perf_counter()
@@ -294,6 +315,12 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         "--style", choices=sorted(_STYLES), default="mixed", help="CSRs, public keys, or both"
     )
     parser.add_argument(
+        "--ca-key",
+        choices=["server", *sorted(CA_KEYS)],
+        default="server",
+        help="the CA's key type (server: what the server makes in development mode)",
+    )
+    parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="sample the workers with py-spy into DIR"
     )
     args = parser.parse_args(argv)
@@ -308,6 +335,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         clients=args.clients,
         workers=args.workers,
         style=args.style,
+        ca_key=args.ca_key,
         profile=args.profile.resolve() if args.profile else None,
     )
 

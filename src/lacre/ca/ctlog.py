@@ -10,7 +10,8 @@ CA shares its intermediate and root), so their parsing and their signature
 checks are remembered: only the first certificate of a chain costs a signature
 verification. The CA of the same process, which has just signed the
 precertificate itself, submits it with :meth:`CtLog.add_issued_precertificate`
-and skips even that.
+and skips even that; or, signing no precertificate at all, submits the TBS
+the log would have extracted from it with :meth:`CtLog.add_issued_tbs`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from lacre.transparency.ct import (
     timestamped_entry_leaf,
 )
 from lacre.transparency.ct_precert import POISON_OID, precert_tbs
+from lacre.x509.casigning import IdentityCache
 
 MAX_CHAIN = 10
 _TREE_HASH = 1
@@ -92,6 +94,7 @@ class CtLog:
         self._issuers: dict[bytes, x509.Certificate] = {}
         self._verified_chains: set[tuple[bytes, ...]] = set()
         self._issuer_key_hashes: dict[bytes, bytes] = {}
+        self._issuer_ders: IdentityCache[bytes] = IdentityCache()
 
     async def add_pre_chain(self, chain: Sequence[bytes]) -> SignedCertificateTimestamp:
         """Log a precertificate (first) with its issuing chain; return its SCT."""
@@ -112,6 +115,26 @@ class CtLog:
         return await self._log_precertificate(
             precert, issuer.public_bytes(serialization.Encoding.DER)
         )
+
+    async def add_issued_tbs(
+        self, tbs: bytes, issuer: x509.Certificate
+    ) -> SignedCertificateTimestamp:
+        """Log the precertificate entry of a certificate the caller is issuing; return its SCT.
+
+        ``tbs`` is the certificate's DER TBSCertificate without poison or SCT list,
+        exactly what RFC 6962 logs for a precertificate and what the SCT covers. For
+        the CA sharing this process, which vouches for it: no precertificate needs to
+        be signed, so issuing a certificate takes one CA signature instead of two.
+        """
+        return await self._log(PrecertEntry(self._issuer_key_hash(self._der(issuer)), tbs))
+
+    def _der(self, issuer: x509.Certificate) -> bytes:
+        """The DER of an issuing certificate, encoded once."""
+        der = self._issuer_ders.get(issuer)
+        if der is None:
+            der = issuer.public_bytes(serialization.Encoding.DER)
+            self._issuer_ders.put(der, issuer)
+        return der
 
     async def _log_precertificate(
         self, precert: x509.Certificate, issuer_der: bytes

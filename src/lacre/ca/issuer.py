@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from lacre.ca.ctlog import CtLog
 from lacre.ca.possession import check_key_strength
+from lacre.errors import ConfigError
 from lacre.keys import PublicKey, Signer
 from lacre.oidc import Principal
 from lacre.x509.casigning import check_issuer
@@ -23,12 +24,18 @@ class IssuedChain:
     """A leaf certificate and the chain up to the root."""
 
     certificates: list[x509.Certificate]
+    issuing_pems: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
+    """The PEM of every certificate after the leaf, when the issuer has it encoded already."""
 
     def pem(self) -> list[str]:
         """Every certificate as one PEM block, leaf first."""
-        return [
-            cert.public_bytes(serialization.Encoding.PEM).decode() for cert in self.certificates
-        ]
+        if self.issuing_pems is None or len(self.issuing_pems) != len(self.certificates) - 1:
+            return [_pem(cert) for cert in self.certificates]
+        return [_pem(self.certificates[0]), *self.issuing_pems]
+
+
+def _pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
 class CertificateAuthority:
@@ -49,9 +56,15 @@ class CertificateAuthority:
         """
         check_issuer(chain.intermediate, signer)
         self.chain, self._signer, self._ctlog, self._clock = chain, signer, ctlog, clock
+        self._issuing_pems = (_pem(chain.intermediate), _pem(chain.root))
 
     async def issue(self, principal: Principal, key: PublicKey) -> IssuedChain:
-        """A certificate naming ``principal`` for ``key``, its SCT embedded."""
+        """A certificate naming ``principal`` for ``key``, its SCT embedded.
+
+        The CT log of this process logs the certificate's precertificate entry (its
+        TBSCertificate without poison or SCT list) before the certificate is signed:
+        one CA signature per certificate, and no precertificate to sign.
+        """
         check_key_strength(key)
         profile = LeafProfile(
             subject_alt_name=principal.subject_alt_name.general_name(),
@@ -60,7 +73,9 @@ class CertificateAuthority:
             not_before=dt.datetime.fromtimestamp(int(self._clock()), dt.UTC),
         )
         intermediate = self.chain.intermediate
-        precert = profile.precertificate(intermediate, self._signer)
-        sct = await self._ctlog.add_issued_precertificate(precert, intermediate)
+        tbs = profile.tbs_for_sct(intermediate)
+        sct = await self._ctlog.add_issued_tbs(tbs, intermediate)
         leaf = profile.certificate(intermediate, self._signer, encode_sct_list([sct.encode()]))
-        return IssuedChain([leaf, intermediate, self.chain.root])
+        if leaf.tbs_precertificate_bytes != tbs:
+            raise ConfigError("the issued certificate differs from the one its SCT was made for")
+        return IssuedChain([leaf, intermediate, self.chain.root], self._issuing_pems)

@@ -48,6 +48,14 @@ def ca() -> None:
     help="The CT log's key (default file:DATA_DIR/keys/ct.pem, made if missing).",
 )
 @click.option(
+    "--key-type",
+    "ca_key_type",
+    type=click.Choice(["ecdsa-p256", "ecdsa-p384"]),
+    default="ecdsa-p256",
+    show_default=True,
+    help="Type of the keys made (root and issuing).",
+)
+@click.option(
     "--organization",
     default="lacre",
     show_default=True,
@@ -87,7 +95,7 @@ def init(
     """Make (or import) the CA chain and the CT log key of a server.
 
     Makes a self-signed root and an intermediate with the codeSigning purpose,
-    both ECDSA P-384, valid ten years; the server issues under the
+    both ECDSA (P-256 unless --key-type), valid ten years; the server issues under the
     intermediate. Key passphrases come from $LACRE_KEY_PASSPHRASE; new key
     files are encrypted with it when it is set.
     """

@@ -184,20 +184,28 @@ def _b64decode(part: str, name: str) -> bytes:
         raise TokenError(f"malformed token: {name} is not base64url") from None
 
 
+def _unique(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate member")
+    return result
+
+
+def _no_constant(text: str) -> object:
+    raise ValueError(f"{text} is not JSON")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique, parse_constant=_no_constant)
+"""Strict JSON: no duplicate members, no NaN or Infinity; built once (tokens are UTF-8)."""
+
+
 def _json(data: bytes, name: str) -> dict[str, object]:
-    def unique(pairs: list[tuple[str, object]]) -> dict[str, object]:
-        result = dict(pairs)
-        if len(result) != len(pairs):
-            raise ValueError("duplicate member")
-        return result
-
-    def no_constant(text: str) -> object:
-        raise ValueError(f"{text} is not JSON")
-
     try:
-        value = json.loads(data, object_pairs_hook=unique, parse_constant=no_constant)
+        value = _DECODER.decode(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise TokenError(f"malformed token: {name} is not JSON", found=str(exc)) from None
+    except RecursionError:
+        raise TokenError(f"malformed token: {name} is nested too deeply") from None
     if not isinstance(value, dict):
         raise TokenError(f"malformed token: {name} is not a JSON object", found=type(value))
     return value

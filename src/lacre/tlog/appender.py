@@ -2,10 +2,11 @@
 
 Callers submit entries from any thread and get a future. One background
 thread drains the queue in batches (``max_batch`` entries, or whatever
-arrived within ``max_delay_s``) and integrates each batch in one write
-transaction: duplicates are resolved to their existing index, new entries,
-changed tiles and a freshly signed checkpoint are stored together, and only
-after the commit are the futures resolved. A crash therefore loses only
+arrived by the time the oldest queued entry has waited ``max_delay_s``) and
+integrates each batch in one write transaction: duplicates are resolved to
+their existing index, new entries, changed tiles and a freshly signed
+checkpoint are stored together, and only after the commit are the futures
+resolved. A crash therefore loses only
 entries that were never acknowledged.
 """
 
@@ -48,6 +49,8 @@ class _Submission:
     entries: Sequence[bytes]
     hashes: list[bytes]
     future: Future[Integrated]
+    arrived: float
+    """When it was queued (``time.monotonic``)."""
 
 
 class Appender:
@@ -90,9 +93,14 @@ class Appender:
                     f"(limit {self._options.max_pending}); retry shortly",
                     retry_after_s=1.0,
                 )
-            self._queue.append(_Submission(entries, hashes, future))
+            was_empty = not self._queue
+            self._queue.append(_Submission(entries, hashes, future, time.monotonic()))
             self._queued += len(entries)
-            self._cond.notify()
+            if was_empty or self._queued >= self._options.max_batch:
+                # Wake the appender only when it can act: a first entry to wait on,
+                # or a full batch to integrate without waiting out its delay. Waking
+                # it for every entry costs the submitting thread a GIL hand-over.
+                self._cond.notify()
         return future
 
     @property
@@ -126,7 +134,9 @@ class Appender:
                 self._cond.wait()
             if not self._queue:
                 return None
-            deadline = time.monotonic() + self._options.max_delay_s
+            # The delay bounds how long the oldest entry waits for companions: entries
+            # that queued up during the previous commit have waited already.
+            deadline = self._queue[0].arrived + self._options.max_delay_s
             while self._queued < self._options.max_batch and not self._closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not self._cond.wait(remaining):

@@ -24,6 +24,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 from lacre.errors import InvalidInput
 from lacre.keys import PublicKey, Signer
 from lacre.x509.casigning import (
+    CaHash,
+    IdentityCache,
     ca_hash,
     check_issuer,
     issuer_key,
@@ -136,6 +138,9 @@ class LeafProfile:
     not_before: dt.datetime
     validity: dt.timedelta = LEAF_VALIDITY
     serial_number: int = field(default_factory=random_serial)
+    _templates: IdentityCache[x509.CertificateBuilder] = field(
+        default_factory=lambda: IdentityCache(2), init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         """Refuse SAN kinds, times and serials outside the profile."""
@@ -167,8 +172,7 @@ class LeafProfile:
 
         It names the signature algorithm of the issuer's key but does not depend on that key.
         """
-        hash_ = ca_hash(issuer_key(issuer_cert))
-        return unsigned_tbs(self._template(issuer_cert), hash_)
+        return unsigned_tbs(self._template(issuer_cert), _issuer_hash(issuer_cert))
 
     def certificate(
         self, issuer_cert: x509.Certificate, ca_signer: Signer, sct_list: bytes
@@ -184,6 +188,14 @@ class LeafProfile:
         return sign_certificate(builder, ca_signer)
 
     def _template(self, issuer_cert: x509.Certificate) -> x509.CertificateBuilder:
+        """The certificate every output shares, built once per issuer (builders are immutable)."""
+        builder = self._templates.get(issuer_cert)
+        if builder is None:
+            builder = self._build_template(issuer_cert)
+            self._templates.put(builder, issuer_cert)
+        return builder
+
+    def _build_template(self, issuer_cert: x509.Certificate) -> x509.CertificateBuilder:
         leaf_key = self.public_key.key
         builder = (
             x509.CertificateBuilder()
@@ -196,10 +208,7 @@ class LeafProfile:
             .add_extension(_key_usage(digital_signature=True), critical=True)
             .add_extension(_CODE_SIGNING, critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(_ski(issuer_cert)),
-                critical=False,
-            )
+            .add_extension(_authority_key_id(issuer_cert), critical=False)
             .add_extension(x509.SubjectAlternativeName([self.subject_alt_name]), critical=True)
         )
         for extension in self.fulcio_extensions.extensions():
@@ -226,6 +235,28 @@ def _check_sct_list(data: bytes) -> None:
         offset, count = offset + 2 + size, count + 1
     if count == 0:
         raise InvalidInput("SCT list is empty", expected="at least one SCT")
+
+
+_authority_key_ids: IdentityCache[x509.AuthorityKeyIdentifier] = IdentityCache()
+_issuer_hashes: IdentityCache[CaHash] = IdentityCache()
+
+
+def _issuer_hash(issuer_cert: x509.Certificate) -> CaHash:
+    """The hash ``issuer_cert``'s key signs certificates with, read once per issuer."""
+    found = _issuer_hashes.get(issuer_cert)
+    if found is None:
+        found = ca_hash(issuer_key(issuer_cert))
+        _issuer_hashes.put(found, issuer_cert)
+    return found
+
+
+def _authority_key_id(issuer_cert: x509.Certificate) -> x509.AuthorityKeyIdentifier:
+    """The AuthorityKeyIdentifier naming ``issuer_cert``'s key, read once per issuer."""
+    found = _authority_key_ids.get(issuer_cert)
+    if found is None:
+        found = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(_ski(issuer_cert))
+        _authority_key_ids.put(found, issuer_cert)
+    return found
 
 
 def _ski(cert: x509.Certificate) -> x509.SubjectKeyIdentifier:

@@ -205,3 +205,23 @@ def test_the_ca_logs_its_own_precertificates_without_resubmitting_the_chain(
     with pytest.raises(InvalidInput, match="must carry exactly one poison extension"):
         asyncio.run(ctlog.add_issued_precertificate(final, chain.intermediate))
     assert ctlog.log.reader.state().size == 1
+
+
+def test_the_ca_may_log_the_tbs_of_a_certificate_it_has_not_signed_yet(
+    ctlog: CtLog, ca: tuple[CaChain, SoftwareSigner], ct_signer: SoftwareSigner
+) -> None:
+    chain, signer = ca
+    profile = _profile()
+    tbs = profile.tbs_for_sct(chain.intermediate)
+    sct = asyncio.run(ctlog.add_issued_tbs(tbs, chain.intermediate))
+    issuer_hash = hashlib.sha256(_spki(chain.intermediate)).digest()
+    verify_sct(sct, ct_signer.public_key, PrecertEntry(issuer_hash, tbs))
+    final = profile.certificate(chain.intermediate, signer, encode_sct_list([sct.encode()]))
+    assert final.tbs_precertificate_bytes == tbs
+    # the entry is the one a signed precertificate of the same certificate would give
+    precert = profile.precertificate(chain.intermediate, signer)
+    again = asyncio.run(ctlog.add_issued_precertificate(precert, chain.intermediate))
+    assert ctlog.log.reader.state().size == 2
+    leaves = ctlog.entries(0, 1)
+    assert leaves[0][10:] == leaves[1][10:]  # same entry; only the timestamps may differ
+    verify_sct(again, ct_signer.public_key, PrecertEntry(issuer_hash, tbs))

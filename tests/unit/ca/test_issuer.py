@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 
@@ -13,15 +14,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from lacre.ca.ctlog import CtLog
-from lacre.ca.issuer import CertificateAuthority
+from lacre.ca.issuer import CertificateAuthority, IssuedChain
 from lacre.ca.possession import check_key_strength, check_signed_name, key_from_csr
-from lacre.errors import InvalidInput, VerificationError
+from lacre.errors import ConfigError, InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey, SoftwareSigner, generate_signer
 from lacre.oidc import IssuerConfig, Principal
 from lacre.oidc.principal import principal_for
 from lacre.transparency.ct import PrecertEntry, SignedCertificateTimestamp, verify_sct
 from lacre.x509.fulcio import FulcioClaims
-from lacre.x509.profile import CaChain
+from lacre.x509.profile import CaChain, LeafProfile
 
 NOW = dt.datetime.now(dt.UTC)
 ISSUER = "https://accounts.example.com"
@@ -134,3 +135,64 @@ def test_csr_gives_its_key_when_its_signature_verifies() -> None:
         key_from_csr(
             b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n"
         )
+
+
+def test_issued_chain_pem_is_every_certificate_leaf_first(
+    authority: tuple[CertificateAuthority, SoftwareSigner],
+) -> None:
+    ca, _ = authority
+    issued = asyncio.run(ca.issue(_principal(), generate_signer().public_key))
+    encoded = [c.public_bytes(serialization.Encoding.PEM).decode() for c in issued.certificates]
+    assert issued.pem() == encoded
+    assert IssuedChain(issued.certificates).pem() == encoded
+    mismatched = IssuedChain(issued.certificates, issuing_pems=(encoded[1],))
+    assert mismatched.pem() == encoded  # pre-encoded PEMs that do not fit are not used
+
+
+class CountingSigner:
+    """A CA signer outside ``cryptography``'s builder (as a PKCS#11 token is); counts signatures."""
+
+    def __init__(self, inner: SoftwareSigner) -> None:
+        self.inner = inner
+        self.signatures = 0
+
+    @property
+    def public_key(self) -> PublicKey:
+        return self.inner.public_key
+
+    def sign(self, data: bytes) -> bytes:
+        self.signatures += 1
+        return self.inner.sign(data)
+
+
+def test_one_certificate_takes_one_ca_signature(
+    ca: tuple[CaChain, SoftwareSigner], ctlog: CtLog, ct_signer: SoftwareSigner
+) -> None:
+    chain, inner = ca
+    signer = CountingSigner(inner)
+    authority = CertificateAuthority(chain, signer, ctlog)
+    issued = asyncio.run(authority.issue(_principal(), generate_signer().public_key))
+    assert signer.signatures == 1  # the final certificate; no precertificate is signed
+    leaf = issued.certificates[0]
+    leaf.verify_directly_issued_by(chain.intermediate)
+    issuer_hash = hashlib.sha256(
+        chain.intermediate.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    ).digest()
+    sct = SignedCertificateTimestamp.decode(_tls_sct(leaf))
+    verify_sct(sct, ct_signer.public_key, PrecertEntry(issuer_hash, leaf.tbs_precertificate_bytes))
+
+
+def test_a_certificate_that_does_not_match_its_logged_entry_is_not_returned(
+    authority: tuple[CertificateAuthority, SoftwareSigner], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ca, _ = authority
+    original = LeafProfile.tbs_for_sct
+
+    def drifting(self: LeafProfile, issuer: x509.Certificate) -> bytes:
+        return original(dataclasses.replace(self, serial_number=self.serial_number + 1), issuer)
+
+    monkeypatch.setattr(LeafProfile, "tbs_for_sct", drifting)
+    with pytest.raises(ConfigError, match="differs from the one its SCT was made for"):
+        asyncio.run(ca.issue(_principal(), generate_signer().public_key))

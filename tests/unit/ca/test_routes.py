@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from lacre.apps.ca.fast import FastSigningCertPosts
 from lacre.apps.ca.routes import ca_router
 from lacre.apps.errors import install_error_handlers
 from lacre.ca.ctlog import CtLog
@@ -25,6 +26,8 @@ from lacre.oidc import IssuerConfig, IssuerType, Jwk, TokenVerifier
 from lacre.x509.profile import CaChain
 
 ISSUER = "https://accounts.example.com"
+SIGNING = "/api/v2/signingCert"
+_CHAIN_KEY = "signedCertificateEmbeddedSct"
 NOW = dt.datetime.now(dt.UTC)
 IDP_KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -53,14 +56,27 @@ def token(email: str = "alice@example.com", **changes: object) -> str:
     return jwt.encode(claims, IDP_KEY, algorithm="ES256", headers={"kid": "k1"})
 
 
-@pytest.fixture
-def client(ca: tuple[CaChain, SoftwareSigner], ctlog: CtLog) -> Iterator[TestClient]:
-    authority = CertificateAuthority(ca[0], ca[1], ctlog)
-    verifier = TokenVerifier([IssuerConfig(url=ISSUER, type=IssuerType.EMAIL)], StaticKeys())
+def _app(service: CaService, fast: bool) -> FastAPI:
+    """The CA API, its signing-certificate POSTs answered by the router or the direct path."""
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(ca_router(CaService(authority, verifier)))
-    with TestClient(app) as test_client:
+    app.include_router(ca_router(service))
+    if fast:
+        app.add_middleware(FastSigningCertPosts, service=service)
+    return app
+
+
+@pytest.fixture
+def service(ca: tuple[CaChain, SoftwareSigner], ctlog: CtLog) -> CaService:
+    authority = CertificateAuthority(ca[0], ca[1], ctlog)
+    verifier = TokenVerifier([IssuerConfig(url=ISSUER, type=IssuerType.EMAIL)], StaticKeys())
+    return CaService(authority, verifier)
+
+
+@pytest.fixture(params=["router", "fast"])
+def client(service: CaService, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    """Every test runs against the documented route and against the direct path."""
+    with TestClient(_app(service, request.param == "fast")) as test_client:
         yield test_client
 
 
@@ -212,3 +228,97 @@ def test_the_token_is_checked_before_the_key(client: TestClient) -> None:
     weak_key = client.post("/api/v2/signingCert", json=body, headers=headers)
     assert weak_key.status_code == 400
     assert weak_key.json()["message"].startswith("publicKeyRequest.publicKey.content: weak RSA key")
+
+
+def _key_request(email: str = "alice@example.com") -> dict[str, object]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    proof = key.sign(email.encode(), ec.ECDSA(hashes.SHA256()))
+    return {
+        "publicKeyRequest": {
+            "publicKey": {"content": _pem_key(key)},
+            "proofOfPossession": base64.b64encode(proof).decode(),
+        }
+    }
+
+
+def _nested_token() -> str:
+    header = base64.urlsafe_b64encode(b"[" * 20_000).decode().rstrip("=")
+    return f"{header}.e30.AAAA"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "headers"),
+    [
+        ("/api/v2/signingCert", b"{", {}),
+        ("/api/v2/signingCert", b"[]", {}),
+        ("/api/v2/signingCert", b'{"certificateSigningRequest": "AAAA"}', {}),
+        ("/api/v2/signingCert", b"{}", {"Authorization": "Bearer x.y.z"}),
+        ("/api/v2/signingCert", b"\xff\xfe", {}),
+        ("/api/v2/signingCert", b"[" * 100_000, {}),
+        ("/api/v1/signingCert", b'{"publicKey": {"content": "AAAA"}}', {}),
+        ("/api/v1/signingCert", b"{}", {"Authorization": "Bearer"}),
+    ],
+)
+def test_the_direct_path_answers_refusals_exactly_as_the_router(
+    service: CaService, path: str, body: bytes, headers: dict[str, str]
+) -> None:
+    with TestClient(_app(service, False)) as routed, TestClient(_app(service, True)) as direct:
+        expected = routed.post(path, content=body, headers=headers)
+        found = direct.post(path, content=body, headers=headers)
+    assert 400 <= found.status_code < 500
+    assert (found.status_code, found.content) == (expected.status_code, expected.content)
+    assert found.headers["content-type"] == expected.headers["content-type"]
+
+
+def test_the_direct_path_answers_certificates_in_the_router_shape(service: CaService) -> None:
+    body = {"credentials": {"oidcIdentityToken": token()}, **_key_request()}
+    with TestClient(_app(service, False)) as routed, TestClient(_app(service, True)) as direct:
+        expected, found = routed.post(SIGNING, json=body), direct.post(SIGNING, json=body)
+    assert found.status_code == expected.status_code == 200
+    assert found.headers["content-type"] == expected.headers["content-type"]
+    pems = found.json()["signedCertificateEmbeddedSct"]["chain"]["certificates"]
+    assert pems[1:] == expected.json()["signedCertificateEmbeddedSct"]["chain"]["certificates"][1:]
+    assert (
+        _leaf(pems).serial_number
+        != _leaf(expected.json()[_CHAIN_KEY]["chain"]["certificates"]).serial_number
+    )
+
+
+def test_the_direct_path_leaves_other_requests_to_the_app(service: CaService) -> None:
+    with TestClient(_app(service, True)) as direct:
+        assert direct.get(SIGNING).status_code == 405
+        assert direct.get("/api/v2/trustBundle").status_code == 200
+        assert direct.post("/api/v2/signingCert/x", json={}).status_code == 404
+
+
+def test_an_unexpected_failure_on_the_direct_path_is_a_json_500(
+    service: CaService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(token: str | None, request: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "sign", broken)
+    body = {"credentials": {"oidcIdentityToken": token()}, **_key_request()}
+    with TestClient(_app(service, True), raise_server_exceptions=False) as direct:
+        answer = direct.post(SIGNING, json=body)
+    assert answer.status_code == 500
+    assert answer.json()["code"] == 500
+
+
+def test_a_token_nested_too_deeply_is_refused_with_401(client: TestClient) -> None:
+    body = {"credentials": {"oidcIdentityToken": _nested_token()}, **_key_request()}
+    answer = client.post(SIGNING, json=body)
+    assert answer.status_code == 401, answer.text
+    assert "nested too deeply" in answer.json()["message"]
+
+
+def test_every_answer_carries_the_ca_chain(client: TestClient, service: CaService) -> None:
+    chain = service.authority.chain
+    expected = [
+        cert.public_bytes(serialization.Encoding.PEM).decode() for cert in chain.certificates
+    ]
+    for email in ("alice@example.com", "alice@example.com"):
+        body = {"credentials": {"oidcIdentityToken": token(email)}, **_key_request(email)}
+        pems = client.post(SIGNING, json=body).json()[_CHAIN_KEY]["chain"]["certificates"]
+        assert pems[1:] == expected
+        _leaf(pems).verify_directly_issued_by(chain.intermediate)

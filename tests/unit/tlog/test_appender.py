@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -381,6 +382,63 @@ def test_a_submission_larger_than_the_pending_bound_is_refused(open_log: OpenLog
     with pytest.raises(PushbackError):
         log.submit([entry(n) for n in range(5)])
     assert log.reader.state().size == 0
+
+
+# --- batching ------------------------------------------------------------------------------------
+
+
+def test_a_partial_batch_waits_and_a_full_one_is_integrated_at_once(open_log: OpenLog) -> None:
+    log = open_log(options=LogOptions(max_batch=3, max_delay_s=WAIT_S * 4))
+    first = log.submit([entry(0)])
+    time.sleep(0.3)
+    assert not first.done()  # waiting for companions, up to max_delay_s
+    rest = [log.submit([entry(1)]), log.submit([entry(2)])]  # the batch is now full
+    outcomes = wait_all([first, *rest])
+    assert [o.indices for o in outcomes] == [[0], [1], [2]]
+    assert {o.size for o in outcomes} == {3}  # one transaction
+
+
+def test_a_submission_overfilling_a_batch_wakes_the_appender(open_log: OpenLog) -> None:
+    log = open_log(options=LogOptions(max_batch=2, max_delay_s=WAIT_S * 4))
+    first = log.submit([entry(0)])
+    second = log.submit([entry(1), entry(2), entry(3)])
+    assert [o.indices for o in wait_all([first, second])] == [[0], [1, 2, 3]]
+
+
+def test_submissions_wake_the_appender_only_when_it_can_act(
+    open_log: OpenLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = open_log(options=LogOptions(max_batch=100, max_delay_s=WAIT_S * 4))
+    cond = log._appender._cond
+    wakes: list[int] = []
+    notify = cond.notify
+
+    def counting(n: int = 1) -> None:
+        wakes.append(n)
+        notify(n)
+
+    monkeypatch.setattr(cond, "notify", counting)
+    first = [log.submit([entry(n)]) for n in range(10)]
+    assert len(wakes) == 1  # the first entry of an empty queue, not one per entry
+    rest = [log.submit([entry(n)]) for n in range(10, 100)]
+    assert len(wakes) == 2  # and once more when the batch is full
+    assert sorted(o.indices[0] for o in wait_all(first + rest)) == list(range(100))
+
+
+def test_entries_queued_during_a_commit_do_not_wait_the_delay_again(
+    store: ControlledStore, open_log: OpenLog
+) -> None:
+    delay = 1.0
+    log = open_log(options=LogOptions(max_batch=100, max_delay_s=delay))
+    store.hold()
+    held = log.submit([entry(0)])
+    assert store.entered.wait(WAIT_S)
+    queued = log.submit([entry(1)])
+    time.sleep(delay + 0.2)  # the queued entry has now waited longer than the delay
+    released = time.monotonic()
+    store.release()
+    assert wait_all([held, queued])[1].indices == [1]
+    assert time.monotonic() - released < delay * 0.7
 
 
 def test_close_integrates_what_is_queued(open_log: OpenLog, signer: SoftwareSigner) -> None:

@@ -18,6 +18,7 @@ from lacre.errors import ConfigError
 from lacre.keys import KeyAlgorithm, PublicKey, Signer, SoftwareSigner, generate_signer
 from lacre.x509.casigning import (
     MAX_SIGNATURE,
+    IdentityCache,
     ca_hash,
     check_issuer,
     issuer_key,
@@ -244,3 +245,41 @@ def test_software_signer_takes_one_signature_and_no_wrapper() -> None:
 def test_external_signer_satisfies_the_protocol() -> None:
     signer: Signer = ExternalSigner()
     assert signer.public_key.algorithm is P384
+
+
+def test_a_remembered_issuer_check_still_refuses_other_signers() -> None:
+    chain, root, inter = external_chain(P256)
+    for _ in range(3):
+        check_issuer(chain.intermediate, inter)  # accepted, then remembered
+        with pytest.raises(ConfigError, match="does not match"):
+            check_issuer(chain.intermediate, root)
+    twin = ExternalSigner(P256)  # another signer object, another key
+    with pytest.raises(ConfigError, match="does not match"):
+        check_issuer(chain.intermediate, twin)
+
+
+def test_a_remembered_issuer_check_is_per_certificate_object() -> None:
+    chain, _, inter = external_chain(P256)
+    other, _, _ = external_chain(P256)
+    check_issuer(chain.intermediate, inter)
+    with pytest.raises(ConfigError, match="does not match"):
+        check_issuer(other.intermediate, inter)
+
+
+CHAIN_P256 = external_chain(P256)[0]
+
+
+def test_identity_cache_matches_the_very_objects_only() -> None:
+    cache: IdentityCache[str] = IdentityCache(size=2)
+    der = CHAIN_P256.intermediate.public_bytes(serialization.Encoding.DER)
+    first, equal = x509.load_der_x509_certificate(der), x509.load_der_x509_certificate(der)
+    assert first == equal and first is not equal
+    cache.put("one", first)
+    assert cache.get(first) == "one"
+    assert cache.get(equal) is None  # equal contents, another object
+    pair = (object(), object())
+    cache.put("pair", *pair)
+    assert cache.get(*pair) == "pair"
+    assert cache.get(pair[1], pair[0]) is None  # order matters
+    cache.put("three", object())  # full: starts afresh
+    assert cache.get(first) is None and cache.get(*pair) is None

@@ -22,6 +22,7 @@ from sigstore_models.common import v1 as common_v1
 
 from lacre.errors import ConfigError, InvalidInput
 from lacre.keys import KeyAlgorithm, PublicKey, SoftwareSigner, generate_signer
+from lacre.transparency.ct_precert import precert_tbs
 from lacre.x509 import fulcio
 from lacre.x509.fulcio import FulcioClaims
 from lacre.x509.profile import (
@@ -267,6 +268,32 @@ def test_p256_chain() -> None:
     leaf = issue(leaf_profile(), chain, inter)
     assert isinstance(leaf.signature_hash_algorithm, hashes.SHA256)
     assert verify_chain(leaf, NOW + dt.timedelta(minutes=1), chain) == 3
+
+
+def test_one_profile_under_two_issuers_names_each_of_them() -> None:
+    root, inter = generate_signer(), generate_signer()
+    other = ca_chain(root_signer=root, intermediate_signer=inter, organization="o", not_before=NOW)
+    profile = leaf_profile()
+    at = NOW + dt.timedelta(minutes=1)
+    for chain, signer in [(CHAIN, INTER_SIGNER), (other, inter), (CHAIN, INTER_SIGNER)]:
+        precert = profile.precertificate(chain.intermediate, signer)
+        leaf = issue(profile, chain, signer)
+        for cert in (precert, leaf):
+            assert cert.issuer == chain.intermediate.subject
+            aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+            assert aki.key_identifier == ski_of(chain.intermediate)
+        assert verify_chain(leaf, at, chain) == 3
+        assert leaf.tbs_precertificate_bytes == precert_tbs(precert)
+        assert leaf.serial_number == precert.serial_number == profile.serial_number
+
+
+def test_copies_of_a_profile_do_not_share_built_certificates() -> None:
+    profile = leaf_profile()
+    profile.precertificate(CHAIN.intermediate, INTER_SIGNER)
+    later = dataclasses.replace(profile, not_before=NOW + dt.timedelta(minutes=5))
+    precert = later.precertificate(CHAIN.intermediate, INTER_SIGNER)
+    assert precert.not_valid_before_utc == NOW + dt.timedelta(minutes=5)
+    assert profile == dataclasses.replace(profile)  # the cache takes no part in equality
 
 
 def test_sigstore_python_policies_accept_our_leaf() -> None:

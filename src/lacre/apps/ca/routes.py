@@ -7,6 +7,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from lacre.apps.http import read_json
 from lacre.apps.openapi import json_body
@@ -15,6 +16,8 @@ from lacre.ca.service import CaService
 from lacre.oidc.issuers import configuration_entry
 
 _JSON_OBJECT = json_body({"type": "object"}, "A signing-certificate request")
+SIGNING_CERT_V2 = "/api/v2/signingCert"
+SIGNING_CERT_V1 = "/api/v1/signingCert"
 
 
 class PemChainResponse(Response):
@@ -28,32 +31,43 @@ def _bearer(request: Request) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+async def create_signing_cert(service: CaService, request: Request) -> Response:
+    """Answer ``POST /api/v2/signingCert``: the chain, its leaf embedding the SCT."""
+    body_token, key_request = parse_v2(await read_json(request))
+    issued = await service.sign(body_token or _bearer(request), key_request)
+    return JSONResponse({"signedCertificateEmbeddedSct": {"chain": {"certificates": issued.pem()}}})
+
+
+async def create_signing_cert_v1(service: CaService, request: Request) -> Response:
+    """Answer the legacy ``POST /api/v1/signingCert``: 201 with the chain as PEM."""
+    key_request = parse_v1(await read_json(request))
+    issued = await service.sign(_bearer(request), key_request)
+    return PemChainResponse("\n".join(issued.pem()).strip(), status_code=201)
+
+
 def ca_router(service: CaService) -> APIRouter:
     """The CA API over ``service``, served at the root of its host."""
     router = APIRouter(tags=["Certificate authority"])
     chain = service.authority.chain
 
     @router.post(
-        "/api/v2/signingCert",
+        SIGNING_CERT_V2,
         summary="A certificate for an identity token and a key (CSR or public key + proof)",
         openapi_extra=_JSON_OBJECT,
+        response_model=dict[str, Any],
     )
-    async def signing_cert(request: Request) -> dict[str, Any]:
-        body_token, key_request = parse_v2(await read_json(request))
-        issued = await service.sign(body_token or _bearer(request), key_request)
-        return {"signedCertificateEmbeddedSct": {"chain": {"certificates": issued.pem()}}}
+    async def signing_cert(request: Request) -> Response:
+        return await create_signing_cert(service, request)
 
     @router.post(
-        "/api/v1/signingCert",
+        SIGNING_CERT_V1,
         status_code=201,
         summary="Legacy: a certificate chain as PEM (token in the Authorization header)",
         openapi_extra=_JSON_OBJECT,
         response_class=PemChainResponse,
     )
     async def signing_cert_v1(request: Request) -> Response:
-        key_request = parse_v1(await read_json(request))
-        issued = await service.sign(_bearer(request), key_request)
-        return PemChainResponse("\n".join(issued.pem()).strip(), status_code=201)
+        return await create_signing_cert_v1(service, request)
 
     @router.get("/api/v2/configuration", summary="The identity issuers this CA accepts")
     def configuration() -> dict[str, Any]:

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 import lacre
 from lacre.apps.ca.ctroutes import ct_router
+from lacre.apps.ca.fast import FastSigningCertPosts
 from lacre.apps.ca.routes import ca_router
 from lacre.apps.errors import error_response, install_error_handlers
 from lacre.apps.oidc.routes import oidc_router
@@ -103,6 +104,7 @@ def create_app(
     if ca is not None:
         app.include_router(ca_router(ca.service))
         app.include_router(ct_router(ca.ctlog))
+        app.add_middleware(FastSigningCertPosts, service=ca.service)
     if identity is not None and identity.issuer is not None and "oidc" in services:
         app.include_router(oidc_router(identity.issuer, identity.accounts))
     if tuf is not None and "tuf" in services:

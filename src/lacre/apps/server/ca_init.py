@@ -71,9 +71,7 @@ def init_ca(config: ServerConfig, request: CaInit) -> CaInitResult:
 def _issuing_key(config: ServerConfig, made: list[Path]) -> Signer:
     uri = config.ca_key_uri
     if not uri.startswith("pkcs11:") and not key_path(uri).exists():
-        save_signer(
-            generate_signer(KeyAlgorithm.ECDSA_P384_SHA384), key_path(uri), config.key_passphrase
-        )
+        save_signer(generate_signer(config.ca_key_type), key_path(uri), config.key_passphrase)
         made.append(key_path(uri))
     return load_signer(uri, lambda: config.key_passphrase)
 
@@ -87,7 +85,7 @@ def _root_key(config: ServerConfig, request: CaInit) -> tuple[Signer, Path | Non
             f"a root key already exists at {path}",
             expected="--root-key to sign with it, or another --root-key-out",
         )
-    signer = generate_signer(KeyAlgorithm.ECDSA_P384_SHA384)
+    signer = generate_signer(config.ca_key_type)
     save_signer(signer, path, config.key_passphrase)
     return signer, path
 

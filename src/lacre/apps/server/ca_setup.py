@@ -57,7 +57,7 @@ def open_ca(
     """The CA's parts when the CA is among the services; None otherwise."""
     if "ca" not in config.services:
         return None
-    issuing = _key(config, config.ca_key_uri, KeyAlgorithm.ECDSA_P384_SHA384, "CA")
+    issuing = _key(config, config.ca_key_uri, config.ca_key_type, "CA")
     chain = _chain(config, issuing)
     ct_signer = _key(config, config.ct_key_uri, KeyAlgorithm.ECDSA_P256_SHA256, "CT log")
     if not verifier.issuers.configs:
@@ -97,15 +97,13 @@ def _chain(config: ServerConfig, issuing: Signer) -> CaChain:
                 f"no CA chain at {path}: run `lacre ca init --data-dir {config.data_dir}` "
                 "(or set ca.chain in the configuration file), or start with --dev"
             )
-        root = _key(config, f"file:{config.data_dir / 'keys' / 'ca-root.pem'}", _P384, "root")
+        root_uri = f"file:{config.data_dir / 'keys' / 'ca-root.pem'}"
+        root = _key(config, root_uri, config.ca_key_type, "root")
         write_chain(path, new_chain(root, issuing, config.organization, now))
     try:
         return parse_ca_chain(path.read_bytes(), now=now, where=str(path))
     except InvalidInput as exc:
         raise ConfigError(exc.message, expected=exc.expected, found=exc.found) from None
-
-
-_P384 = KeyAlgorithm.ECDSA_P384_SHA384
 
 
 def new_chain(root: Signer, issuing: Signer, organization: str, now: dt.datetime) -> CaChain:

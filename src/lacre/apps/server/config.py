@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from lacre.apps.server.config_file import AccountSetting, FileSettings, load_config_file
 from lacre.errors import ConfigError
+from lacre.keys import KeyAlgorithm
 from lacre.oidc.accounts import Account
 from lacre.oidc.issuers import IssuerConfig
 
@@ -54,6 +55,8 @@ class ServerConfig:
     """Key URI of the timestamp authority; required outside development mode to run it."""
     tsa_chain: Path | None = None
     """PEM chain of the TSA certificate (leaf first); made in development mode."""
+    ca_key_type: KeyAlgorithm = KeyAlgorithm.ECDSA_P256_SHA256
+    """Type of the CA keys ``lacre ca init`` and development mode make (P-256 or P-384)."""
     organization: str = "lacre"
     """Organization named by a CA chain made in development mode."""
     issuers: tuple[IssuerConfig, ...] = ()
@@ -115,6 +118,7 @@ class ServerConfig:
             raise ConfigError(
                 "TLS needs both a certificate and its key", expected="both or neither"
             )
+        values["ca_key_type"] = _ca_key_type(values.get("ca_key_type", "ecdsa-p256"))
         workers = values.get("workers", 1)
         if not 1 <= workers <= 64:
             raise ConfigError("workers out of range", expected="1..64", found=workers)
@@ -158,6 +162,21 @@ class ServerConfig:
     def ct_key_uri(self) -> str:
         """Key URI of the CT log's signing key."""
         return self.ct_key or f"file:{self.data_dir / 'keys' / 'ct.pem'}"
+
+
+CA_KEY_TYPES = {
+    "ecdsa-p256": KeyAlgorithm.ECDSA_P256_SHA256,
+    "ecdsa-p384": KeyAlgorithm.ECDSA_P384_SHA384,
+}
+"""The CA key types new keys may have, by name."""
+
+
+def _ca_key_type(name: object) -> KeyAlgorithm:
+    if isinstance(name, KeyAlgorithm) and name in CA_KEY_TYPES.values():
+        return name
+    if not isinstance(name, str) or name not in CA_KEY_TYPES:
+        raise ConfigError("unknown CA key type", expected=", ".join(CA_KEY_TYPES), found=name)
+    return CA_KEY_TYPES[name]
 
 
 def _account(setting: AccountSetting) -> Account:

@@ -42,7 +42,7 @@ _TOP = frozenset(
 _KEYS = frozenset({"log", "rekor_v1", "ca", "ct", "tsa"})
 _TSA = frozenset({"chain"})
 _TLS = frozenset({"certificate", "key"})
-_CA = frozenset({"chain", "organization"})
+_CA = frozenset({"chain", "organization", "key_type"})
 _OIDC = frozenset({"issuers", "builtin"})
 _BUILTIN = frozenset({"enabled", "accounts"})
 _ACCOUNT = frozenset({"client_id", "email", "secret_env", "secret_file"})
@@ -123,6 +123,8 @@ def parse_config(document: object, *, base: Path) -> FileSettings:
         values["ca_chain"] = base / _str(ca["chain"], "ca.chain")
     if "organization" in ca:
         values["organization"] = _str(ca["organization"], "ca.organization")
+    if "key_type" in ca:
+        values["ca_key_type"] = _str(ca["key_type"], "ca.key_type")
     tsa = _mapping(top.get("tsa", {}), "tsa", _TSA)
     if "chain" in tsa:
         values["tsa_chain"] = base / _str(tsa["chain"], "tsa.chain")
