@@ -15,9 +15,9 @@ LINT_PATHS := src tests benchmarks
 # Runs a command with one throwaway PostgreSQL (LACRE_TEST_POSTGRES_DSN).
 WITH_SERVICES := $(BIN)/python -m lacre.testing.services --
 
-.PHONY: test lint serve bench clean system-deps venv
+.PHONY: test lint serve bench clean system-deps venv test-peers
 
-## system-deps: install missing Debian packages (postgresql, softhsm2, python3-venv)
+## system-deps: install missing Debian packages (postgresql, softhsm2, docker-registry, python3-venv)
 system-deps:
 	@PYTHON=$(PYTHON) scripts/install-system-deps
 
@@ -29,7 +29,6 @@ venv: system-deps
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'; \
 		echo "$$want" > $(STAMP); \
 	fi
-	@scripts/install-test-peers
 
 ## lint: ruff, formatting, mypy (strict) and import contracts
 lint: venv
@@ -38,8 +37,12 @@ lint: venv
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## test: lint, then the whole test suite in parallel against a throwaway PostgreSQL
-test: lint
+## test-peers: install the pinned sigstore-js CLI the tests use (tests/peers/node)
+test-peers:
+	@scripts/install-test-peers
+
+## test: lint, then the whole test suite in parallel against a throwaway PostgreSQL and registry
+test: lint test-peers
 	$(WITH_SERVICES) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## serve: run a development server on 127.0.0.1:$(PORT) with data in .lacre
