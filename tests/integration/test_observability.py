@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.integration.conftest import StartServer
 
@@ -30,6 +36,32 @@ def test_readyz_metrics_and_request_ids(start_server: StartServer) -> None:
     assert 'route="unmatched"' not in text
     server.http.get("/no/such/path")
     assert 'route="unmatched",status="404"' in server.http.get("/metrics").text
+
+
+def test_certificates_and_timestamps_issued_are_counted(start_server: StartServer) -> None:
+    server = start_server()
+    token = server.http.post("/oidc/token", json={"email": "a@example.com"}).json()["id_token"]
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .sign(key, hashes.SHA256())
+    )
+    body = {"certificateSigningRequest": base64.b64encode(csr.public_bytes(Encoding.PEM)).decode()}
+    issued = server.http.post(
+        "/api/v2/signingCert", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert issued.status_code == 200, issued.text
+    stamped = server.http.post(
+        "/api/v1/timestamp",
+        json={"artifactHash": base64.b64encode(b"\x01" * 32).decode(), "hashAlgorithm": "sha256"},
+    )
+    assert stamped.status_code == 200, stamped.text
+    text = server.http.get("/metrics").text
+    assert 'lacre_issued_total{kind="certificate"} 1.0' in text
+    assert 'lacre_issued_total{kind="timestamp"} 1.0' in text
+    assert 'route="/api/v2/signingCert",status="200"' in text
+    assert 'lacre_log_size{log="ct"} 1.0' in text
 
 
 def test_log_lines_are_json_with_the_request_id(start_server: StartServer) -> None:

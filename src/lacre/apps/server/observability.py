@@ -1,8 +1,8 @@
 """Metrics, request ids and structured logs of ``lacre server``.
 
 ``/metrics`` speaks Prometheus: requests and their latency per route and
-status, and, read at scrape time from the logs, each log's size (the CT log's
-size is the number of certificates issued) and its integration backlog. With
+status, certificates and timestamps issued, and, read at scrape time from the
+logs, each log's size and its integration backlog. With
 several worker processes the request metrics of all of them are summed
 (prometheus-client's multiprocess mode, files in ``DATA_DIR/metrics``, set up by
 :func:`lacre.apps.server.metricsdir.prepare_metrics` before this module is imported).
@@ -74,7 +74,7 @@ class Observed:
     def __init__(self, app: ASGIApp) -> None:
         """Wrap ``app``."""
         self.app = app
-        self._requests, self._latency = _request_metrics()
+        self._requests, self._latency, self._issued = _request_metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer through the wrapped app, measuring and labelling the request."""
@@ -104,6 +104,11 @@ class Observed:
         method = scope["method"]
         self._requests.labels(method, route, str(status)).inc()
         self._latency.labels(method, route).observe(elapsed)
+        if status in (200, 201) and method == "POST":
+            if route in _CERTIFICATE_PATHS:
+                self._issued.labels("certificate").inc()
+            elif route == _TIMESTAMP_PATH:
+                self._issued.labels("timestamp").inc()
         if _LOG.isEnabledFor(logging.INFO):
             fields = {"method": method, "path": scope["path"], "route": route}
             fields |= {"status": status, "duration_s": round(elapsed, 6)}
@@ -111,7 +116,7 @@ class Observed:
 
 
 @functools.cache
-def _request_metrics() -> tuple[Counter, Histogram]:
+def _request_metrics() -> tuple[Counter, Histogram, Counter]:
     """The request metrics, made once per process (after :func:`prepare_metrics`)."""
     from prometheus_client import Counter, Histogram
 
@@ -124,7 +129,8 @@ def _request_metrics() -> tuple[Counter, Histogram]:
         ["method", "route"],
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
     )
-    return requests, latency
+    issued = Counter("lacre_issued", "Certificates and timestamps issued", ["kind"])
+    return requests, latency, issued
 
 
 def _request_id(scope: Scope) -> str:
@@ -144,7 +150,12 @@ def _route(scope: Scope) -> str:
     return str(scope["path"]) if scope["path"] in _DIRECT_PATHS else "unmatched"
 
 
-_DIRECT_PATHS = frozenset({"/api/v1/log/entries", "/api/v2/log/entries"})
+_CERTIFICATE_PATHS = frozenset({"/api/v2/signingCert", "/api/v1/signingCert"})
+_TIMESTAMP_PATH = "/api/v1/timestamp"
+_DIRECT_PATHS = frozenset(
+    {"/api/v1/log/entries", "/api/v2/log/entries", _TIMESTAMP_PATH, *_CERTIFICATE_PATHS}
+)
+"""Paths answered in front of the router (no route in the scope): labelled by themselves."""
 
 
 def metrics_text(gauges: Callable[[], Mapping[str, Iterable[tuple[str, float]]]]) -> bytes:
