@@ -54,11 +54,11 @@ from pathlib import Path
 from typing import Any
 
 import log_http
-from _common import judge
+from _common import ServerProcess, judge, report, say, start_lacre
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from log_http import LoadResult, LoadSpec, Profiler, ServerProcess, posts, run_load, say
+from log_http import LoadResult, LoadSpec, Profiler, posts, run_load
 from sigstore._internal.sct import verify_sct
 from sigstore._internal.trust import KeyringPurpose
 from sigstore.models import TrustedRoot
@@ -278,7 +278,7 @@ def run(settings: Settings) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="lacre-ca-bench-") as tmp:
         workdir = Path(tmp)
         make_ca_keys(workdir / "ca", settings.ca_key)
-        with log_http.start_lacre(workdir, "ca", "--workers", str(settings.workers)) as server:
+        with start_lacre(workdir, "ca", "--workers", str(settings.workers)) as server:
             say(f"building {settings.pool:,} requests ({settings.style}), one P-256 key each")
             building = time.perf_counter()
             issuer = dev_issuer(workdir / "ca", server.url)
@@ -342,10 +342,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the figures as the last line of stdout."""
-    figures = run(parse_args(argv))
-    say(f"done in {figures['wall_s']} s")
-    print(json.dumps(figures, sort_keys=True), flush=True)
-    return 0
+    return report(lambda: run(parse_args(argv)))
 
 
 if __name__ == "__main__":

@@ -31,11 +31,9 @@ object with every figure (see ``benchmarks/README.md``).
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import json
 import multiprocessing
-import os
 import statistics
 import sys
 import tempfile
@@ -47,8 +45,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import judge
-from log_http import ServerProcess, say, start_lacre
+from _common import (
+    ServerProcess,
+    argument_parser,
+    judge,
+    machine,
+    quantile,
+    report,
+    say,
+    start_lacre,
+)
 
 SIGNERS = 32
 PROCESSES = 4
@@ -193,17 +199,12 @@ def figures(outcome: Outcome, prefix: str, settings: Settings) -> dict[str, Any]
     """Throughput and latency of one phase."""
     latencies = sorted(outcome.latencies)
 
-    def quantile(q: float) -> float | None:
-        return (
-            round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 4)
-            if latencies
-            else None
-        )
+    p99 = quantile(latencies, 0.99)
 
     return {
         f"{prefix}_signings_per_s": round(outcome.completed / settings.duration_s, 1),
         f"{prefix}_p50_s": round(statistics.median(latencies), 4) if latencies else None,
-        f"{prefix}_p99_s": quantile(0.99),
+        f"{prefix}_p99_s": None if p99 is None else round(p99, 4),
         f"{prefix}_errors": outcome.errors,
         f"{prefix}_entry_kinds": outcome.kinds,
     }
@@ -222,15 +223,9 @@ class Settings:
     workers: int
 
 
-def mint_tokens(url: str, count: int) -> list[str]:
+def mint_tokens(server: ServerProcess, count: int) -> list[str]:
     """Identity tokens from the development issuer, valid for the whole run."""
-    tokens = []
-    with httpx.Client(timeout=30) as client:
-        for _ in range(count):
-            answer = client.post(f"{url}/oidc/token", json={"email": EMAIL})
-            answer.raise_for_status()
-            tokens.append(answer.json()["id_token"])
-    return tokens
+    return [server.token(EMAIL) for _ in range(count)]
 
 
 def run(settings: Settings) -> dict[str, Any]:
@@ -240,7 +235,7 @@ def run(settings: Settings) -> dict[str, Any]:
         "signers": settings.signers,
         "client_processes": settings.processes,
         "server_workers": settings.workers,
-        "cpus": os.cpu_count(),
+        **machine(),
         "window_s": settings.duration_s,
     }
     with tempfile.TemporaryDirectory(prefix="lacre-bench-e2e-") as workdir:
@@ -250,7 +245,7 @@ def run(settings: Settings) -> dict[str, Any]:
             say(f"server ready at {server.url}")
             client_dir = Path(workdir) / "e2e" / "client"
             trust_config = (client_dir / "trust_config.json").read_text()
-            tokens = mint_tokens(server.url, settings.signers)
+            tokens = mint_tokens(server, settings.signers)
             for client in ("lacre", "sigstore_python"):
                 say(f"{client}: {settings.signers} signers, {settings.duration_s:.0f} s")
                 outcome = run_phase(settings, client, trust_config, tokens)
@@ -276,8 +271,7 @@ def run(settings: Settings) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="short phases (under a minute)")
+    parser = argument_parser(__doc__, "short phases (under a minute)")
     parser.add_argument("--duration", type=float, help="seconds measured per phase")
     parser.add_argument("--signers", type=int, default=SIGNERS)
     parser.add_argument("--processes", type=int, default=PROCESSES, help="client processes")
@@ -297,14 +291,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the figures as the last line of stdout."""
     settings = parse_args(argv)
-    try:
-        results = run(settings)
-    except (RuntimeError, OSError, httpx.HTTPError) as exc:
-        say(f"FAILED: {exc}")
-        print(json.dumps({"error": str(exc)}))
-        return 1
-    print(json.dumps(results))
-    return 0
+    return report(lambda: run(settings), failures=(RuntimeError, OSError, httpx.HTTPError))
 
 
 if __name__ == "__main__":

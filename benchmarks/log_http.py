@@ -61,35 +61,42 @@ import itertools
 import json
 import math
 import os
-import queue
 import random
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from array import array
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlsplit
+from typing import Any
 
 import fastapi
 import fastapi.responses
 import httpx
 import psycopg
-from _common import judge, postgres_server
+from _common import ServerProcess as ServerProcess
+from _common import (
+    argument_parser,
+    judge,
+    machine,
+    postgres_server,
+    quantile,
+    report,
+    server_env,
+)
+from _common import say as say
+from _common import start_lacre as start_lacre
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from lacre.keys import PublicKey
-from lacre.rekor.set import verify_set
+from lacre.rekor.set import verify_inclusion_promise
 from lacre.transparency import merkle
 from lacre.transparency.tiles import tile_refs_for_size
 
@@ -122,11 +129,8 @@ VERIFIED_ANSWERS = 200
 
 PRIMING_PATH = "/healthz"
 """What each client asks once, before the load, on its new connection (any answer will do)."""
-_STARTUP_TIMEOUT_S = 60.0
 _READY_TIMEOUT_S = 60.0
-_STOP_TIMEOUT_S = 20.0
 _MAX_ERRORS = 1000
-_LOG_TAIL_LINES = 20
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _PROFILE_RATE = 200
 _BUSY_WARNING = 0.1
@@ -153,14 +157,6 @@ class Settings:
     profile: Path | None
     seed: int
     workers: int
-
-
-_STARTED = time.perf_counter()
-
-
-def say(message: str) -> None:
-    """Print a progress line on stderr, after the time since the start."""
-    print(f"[{time.perf_counter() - _STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 # --- the workload ------------------------------------------------------------------
@@ -265,93 +261,6 @@ def machine_busy_s() -> float | None:
         return None
     user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[1:9])
     return (user + nice + system + irq + softirq + steal) / _CLK_TCK
-
-
-class ServerProcess:
-    """A server subprocess that prints ``... ready at <URL>`` once it accepts connections."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
-        """Start ``command`` and wait until it says it is ready."""
-        self.name = name
-        self.log_path = log
-        self._log: IO[bytes] = log.open("wb")
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=self._log, env=env, text=True
-        )
-        lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._drain, args=(lines,), daemon=True).start()
-        try:
-            line = lines.get(timeout=_STARTUP_TIMEOUT_S)
-        except queue.Empty:
-            line = None
-        if line is None or " ready at " not in line:
-            self.stop()
-            raise RuntimeError(f"{name} did not start: {line!r}\n{self.log_tail()}")
-        self.url = line.split()[-1]
-        parts = urlsplit(self.url)
-        self.host = parts.hostname or "127.0.0.1"
-        self.port = parts.port or 80
-
-    def _drain(self, lines: queue.Queue[str | None]) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            lines.put(line.strip())
-        lines.put(None)
-
-    @property
-    def pid(self) -> int:
-        """The server's process ID."""
-        return self.process.pid
-
-    def log_tail(self) -> str:
-        """The last lines the server wrote on stderr."""
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no log)"
-        return "\n".join(lines[-_LOG_TAIL_LINES:])
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL) and reap it."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-    def __enter__(self) -> ServerProcess:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
-
-
-def server_env() -> dict[str, str]:
-    """The environment for servers: ours, minus a DSN that would redirect SQLite runs."""
-    env = dict(os.environ)
-    env.pop("LACRE_POSTGRES_DSN", None)
-    return env
-
-
-def start_lacre(workdir: Path, name: str, *extra: str) -> ServerProcess:
-    """``lacre server --dev`` on a fresh data directory, any free port."""
-    data = workdir / name
-    command = [
-        sys.executable,
-        "-m",
-        "lacre",
-        "server",
-        "--dev",
-        "--data-dir",
-        str(data),
-        "--port",
-        "0",
-        *extra,
-    ]
-    return ServerProcess(f"lacre server ({name})", command, server_env(), workdir / f"{name}.log")
 
 
 def start_trivial(workdir: Path, kind: str) -> ServerProcess:
@@ -737,12 +646,6 @@ def _rounded(value: float | None, digits: int = 4) -> float | None:
     return None if value is None or math.isnan(value) else round(value, digits)
 
 
-def _quantile(ordered: Sequence[float], q: float) -> float | None:
-    if not ordered:
-        return None
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
-
-
 @dataclass(frozen=True)
 class LoadSpec:
     """One load phase: where, what, how many clients, for how long."""
@@ -831,8 +734,8 @@ async def _load(spec: LoadSpec) -> LoadResult:
     return LoadResult(
         requests=answered,
         window_s=window_end - window_start,
-        p50_s=_quantile(latencies, 0.50),
-        p99_s=_quantile(latencies, 0.99),
+        p50_s=quantile(latencies, 0.50),
+        p99_s=quantile(latencies, 0.99),
         max_s=latencies[-1] if latencies else None,
         errors=dict(load.errors),
         error_samples=load.error_samples,
@@ -912,13 +815,13 @@ def check_v1_answers(answers: list[bytes], key: PublicKey) -> int:
             [bytes.fromhex(node) for node in proof["hashes"]],
             bytes.fromhex(proof["rootHash"]),
         )
-        verify_set(
+        verify_inclusion_promise(
             key,
             base64.b64decode(entry["verification"]["signedEntryTimestamp"]),
-            body,
-            entry["integratedTime"],
-            bytes.fromhex(entry["logID"]),
-            entry["logIndex"],
+            body=body,
+            integrated_time=entry["integratedTime"],
+            log_id=bytes.fromhex(entry["logID"]),
+            log_index=entry["logIndex"],
         )
     return len(answers)
 
@@ -1378,8 +1281,7 @@ def run(settings: Settings) -> dict[str, Any]:
         "clients": settings.clients,
         "tile_clients": settings.tile_clients,
         "client": "asyncio streams (uvloop), raw keep-alive HTTP/1.1, one connection per client",
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
+        **machine(),
         "durations_s": {
             "warmup": settings.warmup_s,
             "sqlite": settings.write_s,
@@ -1422,8 +1324,7 @@ def run(settings: Settings) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
     """Command-line options to settings."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="a run of under a minute")
+    parser = argument_parser(__doc__)
     parser.add_argument("--entries", type=int, help="signed requests generated before timing")
     parser.add_argument("--duration", type=float, help="seconds of each write phase")
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before each window")
@@ -1479,10 +1380,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the figures as the last line of stdout."""
     settings = parse_args(argv)
-    figures = run(settings)
-    say(f"done in {figures['wall_s']} s")
-    print(json.dumps(figures, sort_keys=True), flush=True)
-    return 0
+    return report(lambda: run(settings))
 
 
 if __name__ == "__main__":

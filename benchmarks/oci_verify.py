@@ -32,16 +32,13 @@ import contextlib
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-from _common import judge
+from _common import ServerProcess, argument_parser, judge, report, say, start_lacre
 
 from lacre.cli.sign import signing_context
 from lacre.containers import CachingRegistryClient, DigestCache, ImageSigner, ImageVerifier
@@ -58,11 +55,6 @@ TARGETS = {"round_trips_per_verify": 3.0}
 AT_MOST = frozenset(TARGETS)
 
 
-def say(message: str) -> None:
-    """Progress on stderr."""
-    print(message, file=sys.stderr, flush=True)
-
-
 @contextlib.contextmanager
 def registry_address() -> Iterator[tuple[str, str]]:
     """The registry to use and where it came from."""
@@ -76,32 +68,14 @@ def registry_address() -> Iterator[tuple[str, str]]:
         yield server.address, "throwaway"
 
 
-@contextlib.contextmanager
-def dev_server(data_dir: Path) -> Iterator[str]:
-    """A ``lacre server --dev`` process; its URL."""
-    command = [sys.executable, "-m", "lacre", "server", "--dev", "--data-dir", str(data_dir)]
-    command += ["--port", "0", "--log-level", "warning"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if "ready at" not in line:
-            raise SystemExit(f"the dev server did not start: {line!r}")
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
 def push_and_sign(
-    url: str, data_dir: Path, repo: ImageReference, count: int, storage: str
+    server: ServerProcess, data_dir: Path, repo: ImageReference, count: int, storage: str
 ) -> tuple[list[ImageReference], TrustedRoot]:
     """``count`` new images in ``repo``, each signed keyless into ``storage``."""
     trust = json.loads((data_dir / "client" / "trust_config.json").read_bytes())
     root, config = split_trust_config(trust)
     context, _ = signing_context(json.dumps(root).encode(), json.dumps(config).encode(), 1)
-    answer = httpx.post(f"{url}/oidc/token", json={"email": EMAIL}, timeout=30)
-    session = context.keyless(answer.json()["id_token"])
+    session = context.keyless(server.token(EMAIL))
     images = []
     with RegistryClient() as client:
         signer = ImageSigner(client, session, storage=storage)  # type: ignore[arg-type]
@@ -155,16 +129,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     passes = 3 if args.quick else 10
     with registry_address() as (address, origin), tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "data"
-        with dev_server(data_dir) as url:
+        with start_lacre(Path(tmp), data_dir.name, "--log-level", "warning") as server:
             repo = ImageReference.parse(f"{address}/bench/oci-verify-{os.getpid()}")
             say(f"pushing and signing {count} images ({origin} registry {address})")
-            images, root = push_and_sign(url, data_dir, repo, count, "both")
-            only_referrers, _ = push_and_sign(url, data_dir, repo, referrers_count, "referrers")
-            policy = AllOf(Identity(EMAIL), Issuer(f"{url}/oidc"))
+            images, root = push_and_sign(server, data_dir, repo, count, "both")
+            only_referrers, _ = push_and_sign(server, data_dir, repo, referrers_count, "referrers")
+            policy = AllOf(Identity(EMAIL), Issuer(f"{server.url}/oidc"))
         figures = measure(images, only_referrers, Verifier(root), policy, passes)
     figures |= {"images": count, "warm_passes": passes, "registry": origin}
     figures["targets"] = TARGETS
     figures["pass"] = judge(figures, TARGETS, AT_MOST)
+    for key, value in figures.items():
+        say(f"  {key}: {value}")
     return figures
 
 
@@ -193,19 +169,13 @@ def measure(
     return figures
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments, run, print the JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a short run (under a minute)")
+    parser = argument_parser(__doc__, "a short run (under a minute)")
     parser.add_argument("--images", type=int, default=50, help="images signed and verified")
-    args = parser.parse_args()
-    started = time.perf_counter()
-    figures = run(args)
-    figures["wall_s"] = round(time.perf_counter() - started, 1)
-    for key, value in figures.items():
-        say(f"  {key}: {value}")
-    print(json.dumps(figures))
+    args = parser.parse_args(argv)
+    return report(lambda: run(args))
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -31,13 +31,11 @@ object with every figure.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import hashlib
 import json
 import math
-import os
 import secrets
 import sys
 import tempfile
@@ -50,10 +48,19 @@ from typing import Any
 
 import httpx
 import rfc3161_client
-from _common import judge
+from _common import (
+    ServerProcess,
+    argument_parser,
+    judge,
+    machine,
+    quantile,
+    report,
+    say,
+    start_lacre,
+)
 from asn1crypto import tsp
 from cryptography import x509
-from log_http import ProtocolError, ServerProcess, read_response, say, start_lacre
+from log_http import ProtocolError, read_response
 
 from lacre.tsa import DEFAULT_POLICY
 
@@ -183,15 +190,14 @@ def figures(phase: Phase, prefix: str) -> dict[str, Any]:
         if phase.window_start <= start <= phase.window_end
     )
 
-    def quantile(q: float) -> float | None:
-        if not latencies:
-            return None
-        return round(latencies[min(len(latencies) - 1, math.ceil(q * len(latencies)) - 1)], 4)
+    def rounded(q: float) -> float | None:
+        value = quantile(latencies, q)
+        return None if value is None else round(value, 4)
 
     return {
         f"{prefix}timestamps_per_s": round(answered / window) if window > 0 else 0,
-        f"{prefix}p50_s": quantile(0.50),
-        f"{prefix}p99_s": quantile(0.99),
+        f"{prefix}p50_s": rounded(0.50),
+        f"{prefix}p99_s": rounded(0.99),
         f"{prefix}max_s": round(latencies[-1], 4) if latencies else None,
         f"{prefix}requests": answered,
         f"{prefix}window_s": round(window, 2),
@@ -237,7 +243,7 @@ def run(settings: Settings) -> dict[str, Any]:
         "quick": settings.quick,
         "clients": settings.clients,
         "server_workers": settings.workers,
-        "cpus": os.cpu_count(),
+        **machine(),
     }
     with tempfile.TemporaryDirectory(prefix="lacre-bench-tsa-") as workdir:
         extra = ("--workers", str(settings.workers)) if settings.workers > 1 else ()
@@ -272,8 +278,7 @@ def run(settings: Settings) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
     """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="short phases (under a minute)")
+    parser = argument_parser(__doc__, "short phases (under a minute)")
     parser.add_argument("--duration", type=float, help="seconds measured per phase")
     parser.add_argument("--clients", type=int, default=CLIENTS)
     parser.add_argument("--workers", type=int, default=2, help="server processes (one per core)")
@@ -291,14 +296,8 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the figures as the last line of stdout."""
     settings = parse_args(argv)
-    try:
-        results = run(settings)
-    except (RuntimeError, OSError, ProtocolError, httpx.HTTPError) as exc:
-        say(f"FAILED: {exc}")
-        print(json.dumps({"error": str(exc)}))
-        return 1
-    print(json.dumps(results))
-    return 0 if all(results["met"].values()) else 1
+    failures = (RuntimeError, OSError, ProtocolError, httpx.HTTPError)
+    return report(lambda: run(settings), failures=failures, verdicts="met")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ figure (see ``benchmarks/README.md``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -52,8 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from _common import judge
+from _common import ServerProcess, argument_parser, judge, machine, report, say, start_lacre
 from sigstore.models import Bundle as ReferenceBundle
 from sigstore.models import ClientTrustConfig
 from sigstore.models import TrustedRoot as ReferenceRoot
@@ -81,8 +79,6 @@ PUBLIC_GOOD_IDENTITY = (
     ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
 )
 PUBLIC_GOOD_ISSUER = "https://token.actions.githubusercontent.com"
-_STARTUP_TIMEOUT_S = 60
-_STOP_TIMEOUT_S = 20
 
 
 @dataclass(frozen=True)
@@ -107,53 +103,9 @@ class BundleSet:
     issuer: str
 
 
-def say(message: str) -> None:
-    """Print a progress line on stderr."""
-    print(message, file=sys.stderr, flush=True)
-
-
-class DevServer:
-    """``lacre server --dev`` on a fresh data directory and a free loopback port."""
-
-    def __init__(self, data: Path) -> None:
-        """Start the server and wait until it says it is ready."""
-        self.data = data
-        command = [sys.executable, "-m", "lacre", "server", "--dev", "--data-dir", str(data)]
-        self.process = subprocess.Popen(
-            [*command, "--port", "0"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if " ready at " not in line:
-            self.stop()
-            raise RuntimeError(f"lacre server did not start: {line!r}")
-        self.url = line.split()[-1]
-
-    def token(self, email: str) -> str:
-        """An identity token for ``email`` from the server's development issuer."""
-        answer = httpx.post(f"{self.url}/oidc/token", json={"email": email}, timeout=30)
-        answer.raise_for_status()
-        value = answer.json()["id_token"]
-        assert isinstance(value, str)
-        return value
-
-    def stop(self) -> None:
-        """Stop the server and reap it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def trust_config(server: DevServer, workdir: Path, *, tsa: bool) -> Path:
-    """The server's client trust config, without the timestamp authority unless ``tsa``."""
-    document = json.loads((server.data / "client" / "trust_config.json").read_text())
+def trust_config(data: Path, workdir: Path, *, tsa: bool) -> Path:
+    """The client trust config of the server of ``data``, without its TSA unless ``tsa``."""
+    document = json.loads((data / "client" / "trust_config.json").read_text())
     if not tsa:
         document["signingConfig"]["tsaUrls"] = []
     path = workdir / ("trust_config_tsa.json" if tsa else "trust_config.json")
@@ -162,7 +114,7 @@ def trust_config(server: DevServer, workdir: Path, *, tsa: bool) -> Path:
 
 
 def sign_set(
-    server: DevServer, config: Path, count: int, *, rekor_version: int, name: str
+    server: ServerProcess, data: Path, config: Path, count: int, *, rekor_version: int, name: str
 ) -> BundleSet:
     """Sign ``count`` distinct artifacts with sigstore-python, one fresh key each."""
     trust = ClientTrustConfig.from_json(config.read_text())
@@ -177,7 +129,7 @@ def sign_set(
     return BundleSet(
         name=name,
         items=items,
-        trusted_root=server.data / "client" / "trusted_root.json",
+        trusted_root=data / "client" / "trusted_root.json",
         identity=IDENTITY,
         issuer=f"{server.url}/oidc",
     )
@@ -318,21 +270,21 @@ def run(settings: Settings) -> dict[str, Any]:
         "quick": settings.quick,
         "rounds": settings.rounds,
         "cli_runs": settings.cli_runs,
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
+        **machine(),
     }
     with tempfile.TemporaryDirectory(prefix="lacre-bench-verify-") as tmp:
-        workdir = Path(tmp)
-        server = DevServer(workdir / "data")
-        try:
+        workdir, data = Path(tmp), Path(tmp) / "data"
+        with start_lacre(workdir, data.name) as server:
             say(f"server ready at {server.url}; signing {settings.bundles} bundles")
-            config = trust_config(server, workdir, tsa=False)
-            main = sign_set(server, config, settings.bundles, rekor_version=1, name="rekor_v1")
+            config = trust_config(data, workdir, tsa=False)
+            main = sign_set(
+                server, data, config, settings.bundles, rekor_version=1, name="rekor_v1"
+            )
             say(f"signing {settings.tsa_bundles} Rekor v2 bundles with timestamps")
-            tsa_config = trust_config(server, workdir, tsa=True)
-            tsa = sign_set(server, tsa_config, settings.tsa_bundles, rekor_version=2, name="tsa")
-        finally:
-            server.stop()
+            tsa_config = trust_config(data, workdir, tsa=True)
+            tsa = sign_set(
+                server, data, tsa_config, settings.tsa_bundles, rekor_version=2, name="tsa"
+            )
         figures["signing_s"] = round(time.perf_counter() - started, 1)
         figures["bundle_set"] = "rekor v1 hashedrekord, SET + proof, distinct certificates"
         main_figures = in_process(main, settings.rounds, "")
@@ -349,8 +301,7 @@ def run(settings: Settings) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
     """Command-line options to settings."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="a run of under a minute")
+    parser = argument_parser(__doc__)
     parser.add_argument("--bundles", type=int, help="bundles in the main (Rekor v1) set")
     parser.add_argument("--tsa-bundles", type=int, help="bundles in the Rekor v2 + TSA set")
     parser.add_argument("--rounds", type=int, help="in-process rounds over each set")
@@ -375,10 +326,8 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the figures as the last line of stdout."""
-    figures = run(parse_args(argv))
-    say(f"done in {figures['wall_s']} s")
-    print(json.dumps(figures, sort_keys=True), flush=True)
-    return 0
+    settings = parse_args(argv)
+    return report(lambda: run(settings))
 
 
 if __name__ == "__main__":

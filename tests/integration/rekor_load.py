@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from lacre.errors import Error
 from lacre.keys import PublicKey
-from lacre.rekor.set import verify_set
+from lacre.rekor.set import verify_inclusion_promise
 from lacre.transparency import merkle
 from lacre.transparency.checkpoint import Checkpoint, open_checkpoint
 from lacre.transparency.note import KeyNoteVerifier
@@ -121,6 +121,36 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
+def hashedrekord_requests(
+    key: ec.EllipticCurvePrivateKey, digest: bytes
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Rekor v1 ``hashedrekord`` and v2 ``hashedRekordRequestV002``: ``key`` signs ``digest``."""
+    signature = _b64(key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()))))
+    public = key.public_key()
+    pem = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    der = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    v1 = {
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
+            "signature": {"content": signature, "publicKey": {"content": _b64(pem)}},
+        },
+    }
+    verifier = {"publicKey": {"rawBytes": _b64(der)}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}
+    v2 = {
+        "hashedRekordRequestV002": {
+            "digest": _b64(digest),
+            "signature": {"content": signature, "verifier": verifier},
+        }
+    }
+    return v1, v2
+
+
 @dataclass(frozen=True)
 class Entry:
     """One artifact signature, as a Rekor v1 ProposedEntry and a v2 CreateEntryRequest."""
@@ -151,29 +181,7 @@ class EntryMaker:
             number = next(self._counter)
         digest = hashlib.sha256(self._prefix + str(number).encode()).digest()
         key = self._keys[number % len(self._keys)]
-        signature = _b64(key.sign(digest, ec.ECDSA(utils.Prehashed(hashes.SHA256()))))
-        public = key.public_key()
-        pem = public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        der = public.public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        v1 = {
-            "apiVersion": "0.0.1",
-            "kind": "hashedrekord",
-            "spec": {
-                "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-                "signature": {"content": signature, "publicKey": {"content": _b64(pem)}},
-            },
-        }
-        verifier = {"publicKey": {"rawBytes": _b64(der)}, "keyDetails": "PKIX_ECDSA_P256_SHA_256"}
-        v2 = {
-            "hashedRekordRequestV002": {
-                "digest": _b64(digest),
-                "signature": {"content": signature, "verifier": verifier},
-            }
-        }
+        v1, v2 = hashedrekord_requests(key, digest)
         return Entry(digest, json.dumps(v1).encode(), json.dumps(v2).encode())
 
 
@@ -246,7 +254,14 @@ def parse_v1(answer: dict[str, Any], view: LogView) -> Ack:
     assert uuid.endswith(merkle.leaf_hash(body).hex())
     signature = base64.b64decode(entry["verification"]["signedEntryTimestamp"], validate=True)
     log_id = bytes.fromhex(entry["logID"])
-    verify_set(view.key, signature, body, entry["integratedTime"], log_id, ack.index)
+    verify_inclusion_promise(
+        view.key,
+        signature,
+        body=body,
+        integrated_time=entry["integratedTime"],
+        log_id=log_id,
+        log_index=ack.index,
+    )
     _check_proof(ack, view)
     return ack
 

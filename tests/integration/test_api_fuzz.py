@@ -24,7 +24,6 @@ root, and ``lacre log fsck`` passes while the server still runs.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import subprocess
 import sys
@@ -34,9 +33,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -48,6 +45,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.integration.rekor_load import hashedrekord_requests
 from tests.integration.servers import Server
 
 MAX_EXAMPLES = 50
@@ -162,38 +160,7 @@ def _seed_requests() -> tuple[dict[str, Any], dict[str, Any]]:
     """A valid Rekor v1 hashedrekord and a valid v2 hashedRekordRequestV002."""
     key = ec.generate_private_key(ec.SECP256R1())
     digest = hashlib.sha256(b"an artifact for the fuzzed server").digest()
-    signature = base64.b64encode(key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))).decode()
-    public = key.public_key()
-    pem = public.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    der = public.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    v1 = {
-        "kind": "hashedrekord",
-        "apiVersion": "0.0.1",
-        "spec": {
-            "data": {"hash": {"algorithm": "sha256", "value": digest.hex()}},
-            "signature": {
-                "content": signature,
-                "publicKey": {"content": base64.b64encode(pem).decode()},
-            },
-        },
-    }
-    v2 = {
-        "hashedRekordRequestV002": {
-            "digest": base64.b64encode(digest).decode(),
-            "signature": {
-                "content": signature,
-                "verifier": {
-                    "publicKey": {"rawBytes": base64.b64encode(der).decode()},
-                    "keyDetails": "PKIX_ECDSA_P256_SHA_256",
-                },
-            },
-        }
-    }
-    return v1, v2
+    return hashedrekord_requests(key, digest)
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,12 @@ class PemResponse(Response):
     media_type = "application/x-pem-file"
 
 
+class PemChainResponse(Response):
+    """PEM certificates, leaf first."""
+
+    media_type = "application/pem-certificate-chain"
+
+
 class CheckpointResponse(Response):
     """A signed note in UTF-8 text."""
 

@@ -11,17 +11,16 @@ ones are used.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
 
 from lacre.cli.reporting import reports_errors
+from lacre.cli.verifyopts import load_artifact
 from lacre.errors import ConfigError, InvalidInput
-from lacre.verify import Artifact, Identity, Issuer, ManagedKey, Verifier
+from lacre.verify import Identity, Issuer, ManagedKey, Verifier
 from lacre.verify.policy import AllOf
 
-_DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
 _IN = click.Path(dir_okay=False, exists=True, path_type=Path)
 _OUT = click.Path(dir_okay=False, path_type=Path)
 
@@ -68,7 +67,7 @@ def verify_bundle(
     """Verify a bundle for a file (or ``sha256:<hex>`` digest); exit 0 when it verifies."""
     verifier = _verifier(trusted_root, staging=staging)
     policy = _policy(identity, issuer, key_path)
-    verifier.verify(bundle_path.read_bytes(), _artifact(file_or_digest), policy)
+    verifier.verify(bundle_path.read_bytes(), load_artifact(file_or_digest), policy)
     click.echo("OK: bundle verified")
 
 
@@ -148,18 +147,6 @@ def _policy(identity: str | None, issuer: str | None, key_path: Path | None) -> 
             else "neither",
         )
     return AllOf(Identity(identity), Issuer(issuer))
-
-
-def _artifact(file_or_digest: str) -> Artifact:
-    path = Path(file_or_digest)
-    if _DIGEST.fullmatch(file_or_digest) and not path.exists():
-        return Artifact.from_digest(file_or_digest)
-    try:
-        return Artifact.from_bytes(path.read_bytes())
-    except OSError as exc:
-        raise InvalidInput(
-            "cannot read the artifact", expected="a readable file or sha256:<hex>", found=str(exc)
-        ) from None
 
 
 def main() -> None:

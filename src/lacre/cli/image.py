@@ -37,6 +37,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 _REGISTRY_KEYS = ("registry_ca", "insecure_registry", "docker_config")
 _STORAGE = click.Choice(["referrers", "legacy", "both"])
+_storage_option = click.option(
+    "--storage",
+    type=_STORAGE,
+    default="both",
+    show_default=True,
+    help="OCI 1.1 referrer bundle, cosign's legacy tag layout (needs Rekor v1), or both.",
+)
 
 
 def registry_options(command: F) -> F:
@@ -134,13 +141,7 @@ def _report(done: list[Any], what: str) -> None:
 
 @click.command("sign")
 @click.argument("image")
-@click.option(
-    "--storage",
-    type=_STORAGE,
-    default="both",
-    show_default=True,
-    help="OCI 1.1 referrer bundle, cosign's legacy tag layout (needs Rekor v1), or both.",
-)
+@_storage_option
 @click.option("--recursive", is_flag=True, help="Also sign every platform image of an index.")
 @click.option(
     "-a",
@@ -168,13 +169,7 @@ def sign_image(
 @click.argument("image")
 @click.option("--predicate", type=_FILE, required=True, help="The predicate (a JSON object).")
 @click.option("--type", "type_", required=True, metavar="TYPE", help="Short name or URI.")
-@click.option(
-    "--storage",
-    type=_STORAGE,
-    default="both",
-    show_default=True,
-    help="OCI 1.1 referrer bundle, cosign's legacy tag layout (needs Rekor v1), or both.",
-)
+@_storage_option
 @click.option("--recursive", is_flag=True, help="Also attest every platform image of an index.")
 @registry_options
 @trust_options

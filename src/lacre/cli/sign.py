@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from lacre.cli.passphrase import PASSWORD_ENV, key_passphrase
 from lacre.cli.reporting import reports_errors
 from lacre.cli.trustopts import TRUST_KEYS, load_trust, signing_options, trust_choice, trust_options
 from lacre.errors import ConfigError
 
-PASSWORD_ENV = "LACRE_PASSWORD"  # noqa: S105 - the variable name, not a secret
 TOKEN_ENV = "SIGSTORE_ID_TOKEN"  # noqa: S105 - the variable name, not a secret
 _IN = click.Path(dir_okay=False, exists=True, path_type=Path)
 _OUT = click.Path(dir_okay=False, path_type=Path)
@@ -37,14 +37,6 @@ class SignRequest:
     rekor_version: int | None
 
 
-def _passphrase() -> bytes:
-    if PASSWORD_ENV in os.environ:
-        return os.environ[PASSWORD_ENV].encode()
-    return str(
-        click.prompt("Key password", hide_input=True, default="", show_default=False)
-    ).encode()
-
-
 def _outputs(files: tuple[Path, ...], bundle: Path | None) -> list[Path]:
     if bundle is not None and len(files) != 1:
         raise click.UsageError("--bundle goes with a single FILE only")
@@ -65,7 +57,7 @@ def session_for(request: SignRequest) -> SigningSession:
     if request.key is not None:
         from lacre.keys import load_signer
 
-        return context.with_key(load_signer(request.key, _passphrase))
+        return context.with_key(load_signer(request.key, key_passphrase))
     issuer = request.oidc_issuer or oidc_url
     return context.keyless(_token(request, issuer).raw)
 

@@ -101,24 +101,9 @@ def verify_attestation(
 
 
 def _statement(result: VerificationResult, expected: str) -> Any:
-    from lacre.dsse import Statement
-    from lacre.errors import VerificationError
+    from lacre.verify.attestation import attested_statement
 
-    envelope = result.bundle.dsse_envelope
-    if envelope is None:
-        raise VerificationError(
-            "bundle is not an attestation",
-            expected="a DSSE envelope with an in-toto statement",
-            found="a message signature",
-        )
-    statement = Statement.from_payload(envelope.payload)
-    if statement.predicate_type != expected:
-        raise VerificationError(
-            "attestation predicate type mismatch",
-            expected=expected,
-            found=statement.predicate_type,
-        )
-    return statement
+    return attested_statement(result.bundle.dsse_envelope, expected, "bundle")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

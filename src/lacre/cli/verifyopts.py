@@ -9,7 +9,6 @@ needs only the trusted root, so it is read here without the signing side
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from lacre.cli.passphrase import key_passphrase
 from lacre.cli.trustopts import TrustChoice, load_trust
 from lacre.errors import ConfigError, InvalidInput
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from lacre.verify import Artifact, ManagedKey, Policy
 
 F = TypeVar("F", bound=Callable[..., Any])
-PASSWORD_ENV = "LACRE_PASSWORD"  # noqa: S105 - the variable name, not a secret
 CLIENT_TRUST_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
 _DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
 GITHUB_CLAIMS = ("repository", "ref", "trigger", "sha", "name")
@@ -142,7 +141,7 @@ def load_public_key(value: str) -> PublicKey:
     from lacre.keys import PublicKey, load_signer
 
     if value.startswith("pkcs11:"):
-        return load_signer(value, _passphrase).public_key
+        return load_signer(value, key_passphrase).public_key
     path = Path(value.removeprefix("file:"))
     try:
         pem = path.read_bytes()
@@ -150,15 +149,7 @@ def load_public_key(value: str) -> PublicKey:
         raise ConfigError(f"cannot read the key {path}: {exc.strerror}") from None
     if b"PUBLIC KEY-----" in pem:
         return PublicKey.from_pem(pem)
-    return load_signer(f"file:{path}", _passphrase).public_key
-
-
-def _passphrase() -> bytes:
-    if PASSWORD_ENV in os.environ:
-        return os.environ[PASSWORD_ENV].encode()
-    return str(
-        click.prompt("Key password", hide_input=True, default="", show_default=False)
-    ).encode()
+    return load_signer(f"file:{path}", key_passphrase).public_key
 
 
 def load_artifact(file_or_digest: str) -> Artifact:

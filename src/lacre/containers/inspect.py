@@ -23,7 +23,6 @@ from lacre.containers.statements import (
     pin,
     pinned_digest,
     quiet,
-    statement_of,
 )
 from lacre.errors import InvalidInput, NotFound
 from lacre.models.bundle import Bundle
@@ -35,6 +34,7 @@ from lacre.oci.reference import ImageReference
 from lacre.oci.referrers import list_referrers
 from lacre.oci.registry import FetchedManifest, RegistryClient
 from lacre.oci.rekorbundle import b64encode
+from lacre.verify.attestation import in_toto_statement
 
 SBOM_PREDICATE_PREFIXES = ("https://spdx.dev/Document", "https://cyclonedx.org/bom")
 """Predicate types whose predicate is an SBOM document."""
@@ -145,7 +145,7 @@ def _unwrap(envelope_json: bytes, where: str) -> bytes:
     from lacre.dsse import Envelope
 
     envelope = Envelope.from_json(envelope_json, path=where)
-    statement = statement_of(envelope.payload, envelope.payload_type, where)
+    statement = in_toto_statement(envelope.payload, envelope.payload_type, where)
     return _predicate_bytes(statement.predicate)
 
 
@@ -154,7 +154,7 @@ def _unwrap_bundle(data: bytes) -> bytes:
     if bundle.dsse_envelope is None:
         raise InvalidInput("the SBOM bundle holds no DSSE envelope", found="a message signature")
     envelope = bundle.dsse_envelope
-    statement = statement_of(envelope.payload, envelope.payload_type, "SBOM bundle")
+    statement = in_toto_statement(envelope.payload, envelope.payload_type, "SBOM bundle")
     return _predicate_bytes(statement.predicate)
 
 

@@ -21,7 +21,6 @@ from cryptography.hazmat.primitives import serialization
 from lacre.dsse import Envelope, Signature
 from lacre.errors import ConfigError, InvalidInput
 from lacre.models.bundle import Bundle, MessageSignature, VerificationMaterial
-from lacre.models.envelope import DsseEnvelope, DsseSignature
 from lacre.models.tlog_entry import KindVersion, TransparencyLogEntry
 from lacre.models.trust_reader import TrustedRoot
 from lacre.oci import mediatypes as mt
@@ -129,7 +128,7 @@ def _entry(promise: RekorBundle) -> TransparencyLogEntry:
     )
 
 
-def _envelope(blob: bytes) -> DsseEnvelope:
+def _envelope(blob: bytes) -> Envelope:
     envelope = Envelope.from_json(blob, path="attestation layer")
     if len(envelope.signatures) != 1:
         raise InvalidInput(
@@ -137,8 +136,7 @@ def _envelope(blob: bytes) -> DsseEnvelope:
             expected=1,
             found=len(envelope.signatures),
         )
-    signatures = tuple(DsseSignature(item.sig, item.keyid or "") for item in envelope.signatures)
-    return DsseEnvelope(envelope.payload, envelope.payload_type, signatures)
+    return envelope
 
 
 def _rekor_v1_entry(bundle: Bundle) -> TransparencyLogEntry:

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lacre.dsse import IN_TOTO_PAYLOAD_TYPE, Statement
-from lacre.errors import InvalidInput, VerificationError
+from lacre.errors import InvalidInput
 from lacre.oci.digest import Digest
 from lacre.oci.reference import ImageReference
 from lacre.oci.registry import RegistryClient
@@ -39,18 +38,6 @@ def image_statement(
 def signature_statement(image: ImageReference) -> bytes:
     """The statement an image signature (referrer bundle) signs."""
     return image_statement(image, SIGN_PREDICATE_TYPE, {})
-
-
-def statement_of(payload: bytes, payload_type: str, where: str) -> Statement:
-    """Parse the in-toto statement of a DSSE payload; raise VerificationError naming ``where``."""
-    if payload_type != IN_TOTO_PAYLOAD_TYPE:
-        raise VerificationError(
-            f"{where}: DSSE payload type", expected=IN_TOTO_PAYLOAD_TYPE, found=payload_type
-        )
-    try:
-        return Statement.from_payload(payload)
-    except InvalidInput as exc:
-        raise VerificationError(f"{where}: not an in-toto statement: {exc}") from None
 
 
 def pinned_digest(image: ImageReference) -> Digest:

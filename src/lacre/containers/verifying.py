@@ -33,7 +33,6 @@ from lacre.containers.statements import (
     Notify,
     pin,
     quiet,
-    statement_of,
 )
 from lacre.containers.walk import with_platforms
 from lacre.dsse import Statement
@@ -43,6 +42,7 @@ from lacre.oci.reference import ImageReference
 from lacre.oci.registry import RegistryClient
 from lacre.oci.simplesigning import SimpleSigningPayload
 from lacre.verify import ManagedKey, Policy, VerificationResult, Verifier
+from lacre.verify.attestation import attested_statement
 
 _MAX_SHOWN_FAILURES = 8
 
@@ -167,21 +167,7 @@ def _claim(image: ImageReference, candidate: Candidate, predicate_type: str) -> 
     if candidate.payload is not None:
         _check_payload(image, candidate.payload)
         return None
-    envelope = candidate.bundle.dsse_envelope
-    if envelope is None:
-        raise VerificationError(
-            "the bundle signs a message, not an in-toto statement about the image",
-            expected="a DSSE envelope",
-            found="a message signature",
-        )
-    statement = statement_of(envelope.payload, envelope.payload_type, "bundle")
-    if statement.predicate_type != predicate_type:
-        raise VerificationError(
-            "the statement's predicate type",
-            expected=predicate_type,
-            found=statement.predicate_type,
-        )
-    return statement
+    return attested_statement(candidate.bundle.dsse_envelope, predicate_type, "bundle")
 
 
 def _check_payload(image: ImageReference, payload: bytes) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from lacre.errors import InvalidInput, TooLarge
 from lacre.jsontypes import MISSING
 from lacre.models import protojson as pj
-from lacre.models.envelope import DsseEnvelope
+from lacre.models.envelope import DsseEnvelope, parse_envelope
 from lacre.models.tlog_entry import TransparencyLogEntry, is_rekor_v2
 
 MEDIA_TYPE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
@@ -174,7 +174,7 @@ def _content(document: Mapping[str, Any]) -> tuple[MessageSignature | None, Dsse
     if message is not None:
         return _message_signature(message), None
     assert envelope is not None
-    parsed = DsseEnvelope.from_json(envelope, "bundle.dsseEnvelope")
+    parsed = parse_envelope(envelope, "bundle.dsseEnvelope")
     if len(parsed.signatures) != 1:
         raise InvalidInput(
             "bundle.dsseEnvelope.signatures",

@@ -1,64 +1,40 @@
 """The DSSE envelope as a bundle carries it (``dsseEnvelope``).
 
-Only the data is modelled here; the Pre-Authentication Encoding and in-toto
-statements live in :mod:`lacre.dsse`.
+The envelope itself, its Pre-Authentication Encoding and in-toto statements
+live in :mod:`lacre.dsse`; here a bundle's envelope is parsed by the stricter
+protobuf-JSON rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from lacre.dsse import Envelope, Signature
 from lacre.errors import InvalidInput
 from lacre.models import protojson as pj
 
+DsseEnvelope = Envelope
+"""A bundle's envelope is a DSSE envelope; only its parsing differs (:func:`parse_envelope`)."""
 
-@dataclass(frozen=True)
-class DsseSignature:
-    """One DSSE signature: raw signature bytes and an optional key ID."""
-
-    sig: bytes
-    keyid: str = ""
+DsseSignature = Signature
+"""One signature of a bundle's DSSE envelope."""
 
 
-@dataclass(frozen=True)
-class DsseEnvelope:
-    """A DSSE envelope: decoded payload, payload type and signatures."""
-
-    payload: bytes
-    payload_type: str
-    signatures: tuple[DsseSignature, ...]
-
-    @classmethod
-    def from_json(cls, document: Mapping[str, Any], path: str) -> DsseEnvelope:
-        """Parse the protobuf-JSON ``Envelope`` found at ``path``."""
-        items = pj.array(document, "signatures", path)
-        if not items:
-            raise InvalidInput(
-                f"{path}.signatures", expected="a non-empty array", found="an empty array"
-            )
-        return cls(
-            payload=pj.b64bytes(document, "payload", path),
-            payload_type=pj.text(document, "payloadType", path),
-            signatures=tuple(
-                _signature(item, f"{path}.signatures[{n}]") for n, item in enumerate(items)
-            ),
+def parse_envelope(document: Mapping[str, Any], path: str) -> DsseEnvelope:
+    """Parse the protobuf-JSON ``Envelope`` found at ``path`` (standard base64 only)."""
+    items = pj.array(document, "signatures", path)
+    if not items:
+        raise InvalidInput(
+            f"{path}.signatures", expected="a non-empty array", found="an empty array"
         )
-
-    def to_json(self) -> dict[str, Any]:
-        """The protobuf-JSON form (``keyid`` omitted when empty)."""
-        signatures: list[dict[str, str]] = []
-        for signature in self.signatures:
-            item = {"sig": pj.b64(signature.sig)}
-            if signature.keyid:
-                item["keyid"] = signature.keyid
-            signatures.append(item)
-        return {
-            "payload": pj.b64(self.payload),
-            "payloadType": self.payload_type,
-            "signatures": signatures,
-        }
+    return DsseEnvelope(
+        payload=pj.b64bytes(document, "payload", path),
+        payload_type=pj.text(document, "payloadType", path),
+        signatures=tuple(
+            _signature(item, f"{path}.signatures[{n}]") for n, item in enumerate(items)
+        ),
+    )
 
 
 def _signature(value: object, path: str) -> DsseSignature:

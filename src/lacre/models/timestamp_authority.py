@@ -7,29 +7,25 @@ carry no leaf).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lacre.errors import InvalidInput
-from lacre.models.trusted_root import chain_identity, history, validity_json
+from lacre.models.trusted_root import CertificateAuthorityEntry, chain_identity, history
 
 TIMESTAMP_PATH = "/api/v1/timestamp"
 """Where a lacre TSA answers, under its base URL."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class TimestampAuthorityEntry:
-    """A TSA as a trusted root names it: its chain (leaf first, root last) and validity."""
+class TimestampAuthorityEntry(CertificateAuthorityEntry):
+    """A TSA as a trusted root names it: its chain (leaf first, root last) and validity.
 
-    uri: str
-    organization: str
-    common_name: str
-    chain_der: tuple[bytes, ...]
-    valid_from: dt.datetime
-    valid_until: dt.datetime | None = None
+    Its JSON form is a CA's (``CertificateAuthority``); only the chain differs,
+    holding the leaf.
+    """
 
     def __post_init__(self) -> None:
         """Refuse a chain without the leaf and its root, and naive times."""
@@ -42,19 +38,6 @@ class TimestampAuthorityEntry:
         for moment in (self.valid_from, self.valid_until):
             if moment is not None and moment.tzinfo is None:
                 raise InvalidInput("validity times must be timezone-aware", found=moment)
-
-    def to_json(self) -> dict[str, Any]:
-        """The ``CertificateAuthority`` JSON object of ``timestampAuthorities``."""
-        return {
-            "subject": {"organization": self.organization, "commonName": self.common_name},
-            "uri": self.uri,
-            "certChain": {
-                "certificates": [
-                    {"rawBytes": base64.b64encode(der).decode()} for der in self.chain_der
-                ]
-            },
-            "validFor": validity_json(self.valid_from, self.valid_until),
-        }
 
 
 def with_timestamp_authorities(

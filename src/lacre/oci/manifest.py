@@ -118,16 +118,10 @@ class ImageManifest:
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as a JSON object."""
-        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type}
-        if self.artifact_type is not None:
-            out["artifactType"] = self.artifact_type
-        out["config"] = self.config.to_json()
-        out["layers"] = [layer.to_json() for layer in self.layers]
-        if self.subject is not None:
-            out["subject"] = self.subject.to_json()
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return out | dict(self.extra)
+        return _to_json(
+            self,
+            {"config": self.config.to_json(), "layers": [item.to_json() for item in self.layers]},
+        )
 
     def encode(self) -> bytes:
         """The manifest bytes to push (compact JSON)."""
@@ -147,15 +141,7 @@ class ImageIndex:
 
     def to_json(self) -> dict[str, Any]:
         """The index as a JSON object."""
-        out: dict[str, Any] = {"schemaVersion": 2, "mediaType": self.media_type}
-        if self.artifact_type is not None:
-            out["artifactType"] = self.artifact_type
-        out["manifests"] = [item.to_json() for item in self.manifests]
-        if self.subject is not None:
-            out["subject"] = self.subject.to_json()
-        if self.annotations:
-            out["annotations"] = dict(self.annotations)
-        return out | dict(self.extra)
+        return _to_json(self, {"manifests": [item.to_json() for item in self.manifests]})
 
     def encode(self) -> bytes:
         """The index bytes to push (compact JSON)."""
@@ -163,6 +149,19 @@ class ImageIndex:
 
 
 Manifest = ImageManifest | ImageIndex
+
+
+def _to_json(manifest: Manifest, body: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` framed by the fields every manifest kind has, in OCI field order."""
+    out: dict[str, Any] = {"schemaVersion": 2, "mediaType": manifest.media_type}
+    if manifest.artifact_type is not None:
+        out["artifactType"] = manifest.artifact_type
+    out |= body
+    if manifest.subject is not None:
+        out["subject"] = manifest.subject.to_json()
+    if manifest.annotations:
+        out["annotations"] = dict(manifest.annotations)
+    return out | dict(manifest.extra)
 
 
 def encode_json(document: Mapping[str, Any]) -> bytes:
@@ -206,35 +205,36 @@ def _bare(content_type: str | None) -> str | None:
     return content_type.split(";")[0].strip() if content_type else None
 
 
-def _subject(doc: Mapping[str, Any], what: str) -> Descriptor | None:
+def _descriptors(
+    doc: Mapping[str, Any], key: str, what: str, *, required: bool
+) -> tuple[Descriptor, ...]:
+    items = _field(doc, key, list, what, required=required) or []
+    return tuple(Descriptor.from_json(item, f"{what}.{key}[{i}]") for i, item in enumerate(items))
+
+
+def _shared_fields(doc: Mapping[str, Any], what: str, known: frozenset[str]) -> dict[str, Any]:
+    """The fields every manifest kind has, as keyword arguments of its constructor."""
     raw = doc.get("subject")
-    return None if raw is None else Descriptor.from_json(raw, f"{what}.subject")
+    return {
+        "subject": None if raw is None else Descriptor.from_json(raw, f"{what}.subject"),
+        "artifact_type": _field(doc, "artifactType", str, what, required=False),
+        "annotations": _annotations(doc, what),
+        "extra": _extra(doc, known),
+    }
 
 
 def _parse_image(doc: Mapping[str, Any], media_type: str, what: str) -> ImageManifest:
-    layers = _field(doc, "layers", list, what, required=False) or []
     return ImageManifest(
         media_type=media_type,
         config=Descriptor.from_json(doc.get("config", MISSING), f"{what}.config"),
-        layers=tuple(
-            Descriptor.from_json(item, f"{what}.layers[{i}]") for i, item in enumerate(layers)
-        ),
-        subject=_subject(doc, what),
-        artifact_type=_field(doc, "artifactType", str, what, required=False),
-        annotations=_annotations(doc, what),
-        extra=_extra(doc, _MANIFEST_KEYS),
+        layers=_descriptors(doc, "layers", what, required=False),
+        **_shared_fields(doc, what, _MANIFEST_KEYS),
     )
 
 
 def _parse_index(doc: Mapping[str, Any], media_type: str, what: str) -> ImageIndex:
-    items = _field(doc, "manifests", list, what, required=True)
     return ImageIndex(
         media_type=media_type,
-        manifests=tuple(
-            Descriptor.from_json(item, f"{what}.manifests[{i}]") for i, item in enumerate(items)
-        ),
-        subject=_subject(doc, what),
-        artifact_type=_field(doc, "artifactType", str, what, required=False),
-        annotations=_annotations(doc, what),
-        extra=_extra(doc, _INDEX_KEYS),
+        manifests=_descriptors(doc, "manifests", what, required=True),
+        **_shared_fields(doc, what, _INDEX_KEYS),
     )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from lacre.keys import PublicKey, Signer
-from lacre.transparency.inclusion_promise import set_payload
+from lacre.keys import Signer
+from lacre.transparency.inclusion_promise import set_payload, verify_inclusion_promise
 
-__all__ = ["set_payload", "sign_set", "verify_set"]
+__all__ = ["set_payload", "sign_set", "verify_inclusion_promise"]
 
 
 def sign_set(
@@ -13,15 +13,3 @@ def sign_set(
 ) -> bytes:
     """Sign the inclusion promise for one entry."""
     return signer.sign(set_payload(body, integrated_time, log_id, log_index))
-
-
-def verify_set(
-    key: PublicKey,
-    signature: bytes,
-    body: bytes,
-    integrated_time: int,
-    log_id: bytes,
-    log_index: int,
-) -> None:
-    """Check an inclusion promise; raise :class:`VerificationError` if it does not verify."""
-    key.verify(signature, set_payload(body, integrated_time, log_id, log_index))

@@ -22,7 +22,6 @@ from lacre.errors import ConfigError, Error, InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey, Signer, SoftwareSigner, generate_signer
 from lacre.models import protojson as pj
 from lacre.models.bundle import MEDIA_TYPE_V03, Bundle, MessageSignature, VerificationMaterial
-from lacre.models.envelope import DsseEnvelope, DsseSignature
 from lacre.models.tlog_entry import TransparencyLogEntry, is_rekor_v2
 from lacre.models.trust_reader import TrustedRoot
 from lacre.sign.ports import CertificateAuthority, TimestampAuthority, TransparencyLog, Verifier
@@ -175,13 +174,8 @@ class SigningSession:
             media_type=MEDIA_TYPE_V03,
             material=material,
             message_signature=message,
-            dsse_envelope=None if envelope is None else _bundle_envelope(envelope),
+            dsse_envelope=envelope,
         )
-
-
-def _bundle_envelope(envelope: Envelope) -> DsseEnvelope:
-    signatures = tuple(DsseSignature(item.sig, item.keyid) for item in envelope.signatures)
-    return DsseEnvelope(envelope.payload, envelope.payload_type, signatures)
 
 
 def _der(certificate: x509.Certificate) -> bytes:

@@ -14,12 +14,10 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import psycopg
@@ -27,6 +25,7 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from lacre.errors import ConfigError, InvalidInput, StorageError
+from lacre.testing.throwaway import ThrowawayService, log_tail, start_on_free_port
 
 DSN_ENV_VAR = "LACRE_TEST_POSTGRES_DSN"
 """Environment variable through which a running test server is shared."""
@@ -37,7 +36,6 @@ _DISTRO_ROOT = Path("/usr/lib/postgresql")
 _DB_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _START_ATTEMPTS = 3
 _TIMEOUT_S = 120
-_LOG_TAIL_LINES = 20
 
 
 class PostgresServer(Protocol):
@@ -90,14 +88,6 @@ def _version_key(bindir: Path) -> tuple[int, ...]:
     """Sort key for ``/usr/lib/postgresql/<version>/bin``: numeric version."""
     parts = bindir.parent.name.split(".")
     return tuple(int(part) if part.isdigit() else -1 for part in parts)
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def dsn_with_database(dsn: str, name: str) -> str:
@@ -161,7 +151,7 @@ class ExistingPostgres:
         drop_database(self._dsn, name)
 
 
-class ThrowawayPostgres:
+class ThrowawayPostgres(ThrowawayService):
     """A private PostgreSQL cluster living in a temporary directory.
 
     Use it as a context manager: entering runs ``initdb`` and starts the
@@ -188,20 +178,6 @@ class ThrowawayPostgres:
         self._base: Path | None = None
         self._port: int | None = None
         self._prefix: list[str] = []
-
-    def __enter__(self) -> Self:
-        """Start the cluster."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the cluster and delete its files."""
-        self.stop()
 
     @property
     def port(self) -> int:
@@ -334,15 +310,15 @@ class ThrowawayPostgres:
 
     def _start_server(self, bindir: Path) -> None:
         assert self._base is not None
-        failures: list[str] = []
-        for _ in range(_START_ATTEMPTS):
-            port = free_port()
+        base = self._base
+
+        def attempt(port: int) -> str | None:
             options = (
-                f"-c listen_addresses=127.0.0.1 -p {port} -k {self._base / 'sock'} "
+                f"-c listen_addresses=127.0.0.1 -p {port} -k {base / 'sock'} "
                 f"-c max_connections={self._max_connections} "
                 f"-c shared_buffers={self._shared_buffers}"
             )
-            log = self._base / f"postgres-{port}.log"
+            log = base / f"postgres-{port}.log"
             result = self._run(
                 bindir / "pg_ctl",
                 "start",
@@ -350,19 +326,19 @@ class ThrowawayPostgres:
                 "-t",
                 "60",
                 "-D",
-                str(self._base / "data"),
+                str(base / "data"),
                 "-l",
                 str(log),
                 "-o",
                 options,
             )
             if result.returncode == 0:
-                self._port = port
-                return
-            failures.append(f"port {port}: {result.stderr.strip()}\n{_tail(log)}")
-            self._stop_server(bindir, self._base / "data", "immediate")
-        raise StorageError(
-            f"PostgreSQL did not start after {_START_ATTEMPTS} attempts:\n" + "\n".join(failures)
+                return None
+            self._stop_server(bindir, base / "data", "immediate")
+            return f"{result.stderr.strip()}\n{log_tail(log, missing='(no server log)')}"
+
+        self._port = start_on_free_port(
+            attempt, attempts=_START_ATTEMPTS, what="PostgreSQL", error=StorageError
         )
 
 
@@ -371,11 +347,3 @@ def _kill_group(process: subprocess.Popen[str]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-
-
-def _tail(path: Path) -> str:
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no server log)"
-    return "\n".join(lines[-_LOG_TAIL_LINES:])

@@ -21,13 +21,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 import httpx
 
 from lacre.errors import ConfigError, NetworkError
-from lacre.testing.postgres import free_port
+from lacre.testing.throwaway import ThrowawayService, log_tail, start_on_free_port
 
 REGISTRY_ENV_VAR = "LACRE_TEST_REGISTRY"
 """Environment variable through which a running test registry (``host:port``) is shared."""
@@ -38,7 +37,6 @@ _DEFAULT_PATH = Path("/usr/bin/docker-registry")
 _START_ATTEMPTS = 3
 _READY_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 10.0
-_LOG_TAIL_LINES = 20
 REFERRERS_API = False
 """Whether the registry implements the referrers API (distribution 2.8 does not)."""
 
@@ -114,7 +112,7 @@ class ExistingRegistry:
         return self._address
 
 
-class ThrowawayRegistry:
+class ThrowawayRegistry(ThrowawayService):
     """A private ``docker-registry`` process with storage in a temporary directory.
 
     Use it as a context manager: entering starts the registry on a free port of
@@ -127,20 +125,6 @@ class ThrowawayRegistry:
         self._base: Path | None = None
         self._port: int | None = None
         self._process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Self:
-        """Start the registry."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        """Stop the registry and delete its storage."""
-        self.stop()
 
     @property
     def address(self) -> str:
@@ -170,12 +154,12 @@ class ThrowawayRegistry:
 
     def _start(self, binary: Path) -> None:
         assert self._base is not None
-        failures: list[str] = []
-        for _ in range(_START_ATTEMPTS):
-            port = free_port()
-            config = self._base / f"config-{port}.yml"
-            config.write_text(_CONFIG.format(root=self._base / "data", port=port))
-            log = self._base / f"registry-{port}.log"
+        base = self._base
+
+        def attempt(port: int) -> str | None:
+            config = base / f"config-{port}.yml"
+            config.write_text(_CONFIG.format(root=base / "data", port=port))
+            log = base / f"registry-{port}.log"
             with log.open("wb") as sink:
                 self._process = subprocess.Popen(
                     [str(binary), "serve", str(config)],
@@ -186,14 +170,12 @@ class ThrowawayRegistry:
             try:
                 self._wait(port)
             except NetworkError as exc:
-                failures.append(f"port {port}: {exc}\n{_tail(log)}")
                 self._terminate()
-                continue
-            self._port = port
-            return
-        raise NetworkError(
-            f"docker-registry did not start after {_START_ATTEMPTS} attempts:\n"
-            + "\n".join(failures)
+                return f"{exc}\n{log_tail(log, missing='(no registry log)')}"
+            return None
+
+        self._port = start_on_free_port(
+            attempt, attempts=_START_ATTEMPTS, what="docker-registry", error=NetworkError
         )
 
     def _wait(self, port: int) -> None:
@@ -226,11 +208,3 @@ class ThrowawayRegistry:
         finally:
             if base is not None:
                 shutil.rmtree(base, ignore_errors=True)
-
-
-def _tail(path: Path) -> str:
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "(no registry log)"
-    return "\n".join(lines[-_LOG_TAIL_LINES:])

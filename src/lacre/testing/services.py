@@ -23,11 +23,11 @@ import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import Protocol
 
 from lacre.errors import Error
 from lacre.testing.postgres import DSN_ENV_VAR, ThrowawayPostgres
 from lacre.testing.registry import REGISTRY_ENV_VAR, ThrowawayRegistry
+from lacre.testing.throwaway import ThrowawayService
 
 USAGE = "usage: python -m lacre.testing.services -- COMMAND [ARG...]"
 _FORWARDED = (signal.SIGINT, signal.SIGTERM)
@@ -97,28 +97,22 @@ def _interrupt(signum: int, _frame: FrameType | None) -> None:
     raise _Interrupted(signum)
 
 
-class _Throwaway(Protocol):
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-
 @dataclass(frozen=True)
 class _Service:
     """A throwaway service: its name, variable, factory and exported value."""
 
     name: str
     env_var: str
-    factory: Callable[[], _Throwaway]
-    value: Callable[[_Throwaway], str]
+    factory: Callable[[], ThrowawayService]
+    value: Callable[[ThrowawayService], str]
 
 
-def _postgres_dsn(server: _Throwaway) -> str:
+def _postgres_dsn(server: ThrowawayService) -> str:
     assert isinstance(server, ThrowawayPostgres)
     return server.dsn
 
 
-def _registry_address(server: _Throwaway) -> str:
+def _registry_address(server: ThrowawayService) -> str:
     assert isinstance(server, ThrowawayRegistry)
     return server.address
 
@@ -129,7 +123,7 @@ SERVICES = (
 )
 
 
-def _start_all(started: list[_Throwaway], exported: dict[str, str]) -> int | None:
+def _start_all(started: list[ThrowawayService], exported: dict[str, str]) -> int | None:
     """Start the services whose variable is unset; an exit code if that failed, else None."""
     for service in SERVICES:
         if os.environ.get(service.env_var):
@@ -158,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr)
         return 0 if args else 2
-    started: list[_Throwaway] = []
+    started: list[ThrowawayService] = []
     exported: dict[str, str] = {}
     try:
         failed = _start_all(started, exported)

@@ -26,7 +26,7 @@ from lacre.tsa.request import (
     request_from_json,
 )
 from lacre.tsa.token import Accuracy, TokenContent, TokenSigner, rejection
-from lacre.x509.profile import random_serial
+from lacre.x509.builders import random_serial
 
 DEFAULT_POLICY = "1.3.6.1.4.1.57264.2"
 """Sigstore's timestamp policy OID, used when a request names none."""

@@ -27,7 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lacre.errors import ConfigError, InvalidInput
 from lacre.keys import PublicKey, Signer
-from lacre.x509.profile import random_serial
+from lacre.x509.builders import certificate_builder, key_usage
 
 _HASHES: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
     "sha256": hashes.SHA256(),
@@ -130,16 +130,16 @@ def tsa_chain(
     assert isinstance(root_public, ec.EllipticCurvePublicKey)  # checked just above
     root_ski = x509.SubjectKeyIdentifier.from_public_key(root_public)
     root_builder = (
-        _builder(root_name, root_name, root_public, not_before, validity)
-        .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        certificate_builder(root_name, root_name, root_public, not_before, validity)
+        .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(root_ski, critical=False)
     )
     leaf_builder = (
-        _builder(
+        certificate_builder(
             _name(leaf_common_name, organization), root_name, tsa_key.key, not_before, validity
         )
-        .add_extension(_key_usage(digital_signature=True), critical=True)
+        .add_extension(key_usage(digital_signature=True), critical=True)
         .add_extension(_TIME_STAMPING, critical=True)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(tsa_key.key), critical=False)
@@ -192,40 +192,6 @@ def _check_issued(child: x509.Certificate, parent: x509.Certificate) -> None:
             f"{parent.subject.rfc4514_string()}",
             found=str(exc) or type(exc).__name__,
         ) from None
-
-
-def _builder(
-    subject: x509.Name,
-    issuer: x509.Name,
-    public_key: ec.EllipticCurvePublicKey,
-    not_before: dt.datetime,
-    validity: dt.timedelta,
-) -> x509.CertificateBuilder:
-    return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(random_serial())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + validity)
-    )
-
-
-def _key_usage(
-    *, digital_signature: bool = False, key_cert_sign: bool = False, crl_sign: bool = False
-) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=digital_signature,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=key_cert_sign,
-        crl_sign=crl_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )
 
 
 def _name(common_name: str, organization: str) -> x509.Name:

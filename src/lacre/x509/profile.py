@@ -13,7 +13,6 @@ or in a PKCS#11 token; :mod:`lacre.x509.casigning` does the signing.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -23,6 +22,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from lacre.errors import InvalidInput
 from lacre.keys import PublicKey, Signer
+from lacre.x509.builders import MAX_SERIAL, certificate_builder, key_usage
+from lacre.x509.builders import random_serial as random_serial
 from lacre.x509.casigning import (
     CaHash,
     IdentityCache,
@@ -41,23 +42,8 @@ SCT_LIST_OID = ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS
 POISON_OID = ExtensionOID.PRECERT_POISON
 """``1.3.6.1.4.1.11129.2.4.3``: the precertificate poison (critical, value ``05 00``)."""
 
-_MAX_SERIAL = 2**159
 _CODE_SIGNING = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING])
 _CA_USAGE = {"key_cert_sign": True, "crl_sign": True}
-_USAGE_FLAGS = (
-    "digital_signature",
-    "content_commitment",
-    "key_encipherment",
-    "data_encipherment",
-    "key_agreement",
-    "key_cert_sign",
-    "crl_sign",
-)
-
-
-def random_serial() -> int:
-    """A random serial number: positive, at most 159 bits, so at most 20 DER bytes."""
-    return 1 + secrets.randbelow(_MAX_SERIAL - 1)
 
 
 @dataclass(frozen=True)
@@ -156,7 +142,7 @@ class LeafProfile:
         _check_time(self.not_before)
         if self.validity <= dt.timedelta(0):
             raise InvalidInput("leaf validity must be positive", found=self.validity)
-        if not 0 < self.serial_number < _MAX_SERIAL:
+        if not 0 < self.serial_number < MAX_SERIAL:
             raise InvalidInput(
                 "serial number out of range", expected="1 to 2**159 - 1", found=self.serial_number
             )
@@ -205,7 +191,7 @@ class LeafProfile:
             .serial_number(self.serial_number)
             .not_valid_before(self.not_before)
             .not_valid_after(self.not_before + self.validity)
-            .add_extension(_key_usage(digital_signature=True), critical=True)
+            .add_extension(key_usage(digital_signature=True), critical=True)
             .add_extension(_CODE_SIGNING, critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key), critical=False)
             .add_extension(_authority_key_id(issuer_cert), critical=False)
@@ -275,21 +261,10 @@ def _ca_builder(
     path_length: int,
 ) -> x509.CertificateBuilder:
     return (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(issuer)
-        .public_key(public_key)
-        .serial_number(random_serial())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + validity)
-        .add_extension(_key_usage(**_CA_USAGE), critical=True)
+        certificate_builder(subject, issuer, public_key, not_before, validity)
+        .add_extension(key_usage(**_CA_USAGE), critical=True)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
     )
-
-
-def _key_usage(**flags: bool) -> x509.KeyUsage:
-    values = {flag: flags.get(flag, False) for flag in _USAGE_FLAGS}
-    return x509.KeyUsage(**values, encipher_only=False, decipher_only=False)
 
 
 def _name(common_name: str, organization: str) -> x509.Name:

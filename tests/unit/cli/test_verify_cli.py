@@ -28,6 +28,7 @@ IDENTITY = (
 ISSUER = "https://token.actions.githubusercontent.com"
 KEYLESS = ["--certificate-identity", IDENTITY, "--certificate-oidc-issuer", ISSUER]
 SLSA = "https://slsa.dev/provenance/v1"
+DSSE_CASE = "happy-path-intoto-in-dsse-v3"
 
 
 def bundle(case: str) -> str:
@@ -43,6 +44,15 @@ def run(*args: str) -> Result:
 def blob(case: str, *args: str, artifact: str = str(ARTIFACT)) -> Result:
     """``verify-blob`` of ``artifact`` with the case's bundle."""
     return run("verify-blob", artifact, "--bundle", bundle(case), *args)
+
+
+def attestation(
+    case: str, predicate_type: str, *args: str, artifact: str = str(ARTIFACT)
+) -> Result:
+    """``verify-attestation`` of ``artifact`` with the case's bundle and ``--type``."""
+    return run(
+        "verify-attestation", artifact, "--bundle", bundle(case), "--type", predicate_type, *args
+    )
 
 
 def digest(path: Path) -> str:
@@ -67,7 +77,7 @@ def claims() -> FulcioClaims:
 
 @pytest.mark.parametrize(
     "case",
-    ["happy-path-v0.1", "happy-path-v0.2", "happy-path-v0.3", "happy-path-intoto-in-dsse-v3"],
+    ["happy-path-v0.1", "happy-path-v0.2", "happy-path-v0.3", DSSE_CASE],
 )
 def test_happy_paths_verify_by_path(case: str) -> None:
     result = blob(case, *KEYLESS)
@@ -76,7 +86,7 @@ def test_happy_paths_verify_by_path(case: str) -> None:
     assert result.stdout == ""
 
 
-@pytest.mark.parametrize("case", ["happy-path-v0.3", "happy-path-intoto-in-dsse-v3"])
+@pytest.mark.parametrize("case", ["happy-path-v0.3", DSSE_CASE])
 def test_happy_paths_verify_by_digest(case: str) -> None:
     result = blob(case, *KEYLESS, artifact=digest(ARTIFACT))
     assert result.exit_code == 0, result.output
@@ -273,7 +283,7 @@ def test_failing_cases_are_refused(case: str) -> None:
 def test_a_dsse_bundle_needs_the_artifact_among_its_subjects(tmp_path: Path) -> None:
     other = tmp_path / "b.txt"
     other.write_bytes(b"not the attested artifact\n")
-    result = blob("happy-path-intoto-in-dsse-v3", *KEYLESS, artifact=str(other))
+    result = blob(DSSE_CASE, *KEYLESS, artifact=str(other))
     refused(result, "not a subject of the in-toto statement", digest(ARTIFACT).split(":")[1])
 
 
@@ -317,15 +327,7 @@ def test_a_bad_trust_config_is_refused(tmp_path: Path, document: str, phrase: st
 
 
 def test_verify_attestation_prints_the_verified_predicate() -> None:
-    result = run(
-        "verify-attestation",
-        str(ARTIFACT),
-        "--bundle",
-        bundle("happy-path-intoto-in-dsse-v3"),
-        "--type",
-        "slsaprovenance1",
-        *KEYLESS,
-    )
+    result = attestation(DSSE_CASE, "slsaprovenance1", *KEYLESS)
     assert result.exit_code == 0, result.output
     predicate = json.loads(result.stdout)
     assert predicate["buildDefinition"]["buildType"].startswith("https://actions.github.io/")
@@ -333,71 +335,43 @@ def test_verify_attestation_prints_the_verified_predicate() -> None:
 
 
 def test_verify_attestation_accepts_a_predicate_type_uri_and_a_digest() -> None:
-    result = run(
-        "verify-attestation",
-        digest(ARTIFACT),
-        "--bundle",
-        bundle("happy-path-intoto-in-dsse-v3"),
-        "--type",
-        SLSA,
-        *KEYLESS,
-    )
+    result = attestation(DSSE_CASE, SLSA, *KEYLESS, artifact=digest(ARTIFACT))
     assert result.exit_code == 0, result.output
     assert "buildDefinition" in json.loads(result.stdout)
 
 
-def test_verify_attestation_refuses_another_predicate_type() -> None:
-    result = run(
-        "verify-attestation",
-        str(ARTIFACT),
-        "--bundle",
-        bundle("happy-path-intoto-in-dsse-v3"),
-        "--type",
-        "spdxjson",
-        *KEYLESS,
-    )
-    refused(result, "predicate type mismatch", "https://spdx.dev/Document", SLSA)
-    assert result.stdout == ""
-
-
-def test_verify_attestation_refuses_a_message_signature() -> None:
-    result = run(
-        "verify-attestation",
-        str(ARTIFACT),
-        "--bundle",
-        bundle("happy-path-v0.3"),
-        "--type",
-        "slsaprovenance1",
-        *KEYLESS,
-    )
-    refused(result, "not an attestation")
-
-
-def test_verify_attestation_refuses_an_unknown_type_name() -> None:
-    result = run(
-        "verify-attestation",
-        str(ARTIFACT),
-        "--bundle",
-        bundle("happy-path-intoto-in-dsse-v3"),
-        "--type",
-        "nonsense",
-        *KEYLESS,
-    )
-    refused(result, "unknown predicate type")
-
-
-def test_verify_attestation_checks_the_identity_first() -> None:
-    result = run(
-        "verify-attestation",
-        str(ARTIFACT),
-        "--bundle",
-        bundle("happy-path-intoto-in-dsse-v3"),
-        "--type",
-        "slsaprovenance1",
-        "--certificate-identity",
-        "mallory@example.com",
-        "--certificate-oidc-issuer",
-        ISSUER,
-    )
-    refused(result, "certificate identity mismatch")
+@pytest.mark.parametrize(
+    ("case", "predicate_type", "args", "phrases"),
+    [
+        pytest.param(
+            DSSE_CASE,
+            "spdxjson",
+            KEYLESS,
+            ("predicate type mismatch", "https://spdx.dev/Document", SLSA),
+            id="another-predicate-type",
+        ),
+        pytest.param(
+            "happy-path-v0.3",
+            "slsaprovenance1",
+            KEYLESS,
+            ("not an attestation",),
+            id="message-signature",
+        ),
+        pytest.param(
+            DSSE_CASE, "nonsense", KEYLESS, ("unknown predicate type",), id="unknown-type-name"
+        ),
+        pytest.param(
+            DSSE_CASE,
+            "slsaprovenance1",
+            ["--certificate-identity", "mallory@example.com", "--certificate-oidc-issuer", ISSUER],
+            ("certificate identity mismatch",),
+            id="identity-checked-first",
+        ),
+    ],
+)
+def test_verify_attestation_refuses(
+    case: str, predicate_type: str, args: list[str], phrases: tuple[str, ...]
+) -> None:
+    result = attestation(case, predicate_type, *args)
+    refused(result, *phrases)
     assert result.stdout == ""

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from lacre.errors import VerificationError
 from lacre.keys import generate_signer
-from lacre.rekor.set import set_payload, sign_set, verify_set
+from lacre.rekor.set import set_payload, sign_set, verify_inclusion_promise
 
 
 @given(
@@ -32,7 +32,14 @@ def test_payload_is_the_rfc8785_canonical_form(
 def test_set_verifies_and_binds_every_field() -> None:
     signer = generate_signer()
     signature = sign_set(signer, b"body", 1700000000, b"\x01" * 32, 7)
-    verify_set(signer.public_key, signature, b"body", 1700000000, b"\x01" * 32, 7)
+    verify_inclusion_promise(
+        signer.public_key,
+        signature,
+        body=b"body",
+        integrated_time=1700000000,
+        log_id=b"\x01" * 32,
+        log_index=7,
+    )
     for changed in [
         (b"bodY", 1700000000, b"\x01" * 32, 7),
         (b"body", 1700000001, b"\x01" * 32, 7),
@@ -40,7 +47,15 @@ def test_set_verifies_and_binds_every_field() -> None:
         (b"body", 1700000000, b"\x01" * 32, 8),
     ]:
         try:
-            verify_set(signer.public_key, signature, *changed)
+            body, integrated_time, log_id, log_index = changed
+            verify_inclusion_promise(
+                signer.public_key,
+                signature,
+                body=body,
+                integrated_time=integrated_time,
+                log_id=log_id,
+                log_index=log_index,
+            )
         except VerificationError:
             continue
         raise AssertionError(f"SET verified for {changed}")

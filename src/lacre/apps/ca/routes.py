@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from lacre.apps.http import read_json
-from lacre.apps.openapi import json_body
+from lacre.apps.openapi import PemChainResponse, json_body
 from lacre.ca.requests import parse_v1, parse_v2
 from lacre.ca.service import CaService
 from lacre.oidc.issuers import configuration_entry
@@ -18,12 +18,6 @@ from lacre.oidc.issuers import configuration_entry
 _JSON_OBJECT = json_body({"type": "object"}, "A signing-certificate request")
 SIGNING_CERT_V2 = "/api/v2/signingCert"
 SIGNING_CERT_V1 = "/api/v1/signingCert"
-
-
-class PemChainResponse(Response):
-    """PEM certificates, leaf first."""
-
-    media_type = "application/pem-certificate-chain"
 
 
 def _bearer(request: Request) -> str | None:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lacre.apps.errors import error_response
 from lacre.apps.http import read_body, read_json
-from lacre.apps.openapi import ERROR_SCHEMA
+from lacre.apps.openapi import ERROR_SCHEMA, PemChainResponse
 from lacre.keys import SoftwareSigner
 from lacre.tsa import MAX_REQUEST_BYTES, FailureInfo, Reply, TimestampAuthority
 
@@ -71,12 +71,6 @@ class TimestampReplyResponse(Response):
     """A DER ``TimeStampResp``."""
 
     media_type = TIMESTAMP_REPLY
-
-
-class PemChainResponse(Response):
-    """PEM certificates, leaf first."""
-
-    media_type = "application/pem-certificate-chain"
 
 
 def tsa_router(authority: TimestampAuthority) -> APIRouter:
