@@ -21,7 +21,7 @@ window, latency covers the requests sent in it. A sample of answers is then
 verified with ``rfc3161-client`` against the chain the server publishes.
 
 The server must mount the TSA routes (``lacre.apps.tsa.routes.tsa_router``)
-with the fast path in front of them (``lacre.apps.tsa.fast.FastTimestampPosts``);
+with the fast path in front of them (``lacre.apps.direct.DirectPosts``);
 without them the benchmark stops at once, saying the server does not serve
 the TSA.
 

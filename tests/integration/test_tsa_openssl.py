@@ -23,11 +23,12 @@ import uvicorn
 from cryptography.hazmat.primitives import serialization
 from fastapi import FastAPI
 
+from lacre.apps.direct import DirectPosts
 from lacre.apps.errors import install_error_handlers
 from lacre.apps.openapi import install_openapi
 from lacre.apps.server.app import bind
 from lacre.apps.server.tsa_setup import TsaParts, open_tsa
-from lacre.apps.tsa.fast import FastTimestampPosts
+from lacre.apps.tsa.fast import timestamp_posts
 from lacre.apps.tsa.routes import tsa_router
 
 QUERY = {"content-type": "application/timestamp-query"}
@@ -66,7 +67,9 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tsa]:
     install_error_handlers(app)
     install_openapi(app)
     app.include_router(tsa_router(parts.authority))
-    app.add_middleware(FastTimestampPosts, authority=parts.authority)  # as the server runs it
+    app.add_middleware(
+        DirectPosts, handlers=timestamp_posts(parts.authority)
+    )  # as the server runs it
     server, thread, url = serve(app)
     data = directory / "data.bin"
     data.write_bytes(DATA)

@@ -15,8 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from lacre.apps.ca.fast import FastSigningCertPosts
+from lacre.apps.ca.fast import signing_cert_posts
 from lacre.apps.ca.routes import ca_router
+from lacre.apps.direct import DirectPosts
 from lacre.apps.errors import install_error_handlers
 from lacre.ca.ctlog import CtLog
 from lacre.ca.issuer import CertificateAuthority
@@ -62,7 +63,7 @@ def _app(service: CaService, fast: bool) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ca_router(service))
     if fast:
-        app.add_middleware(FastSigningCertPosts, service=service)
+        app.add_middleware(DirectPosts, handlers=signing_cert_posts(service))
     return app
 
 

@@ -13,9 +13,10 @@ from cryptography import x509
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from lacre.apps.direct import DirectPosts
 from lacre.apps.errors import install_error_handlers
 from lacre.apps.openapi import install_openapi
-from lacre.apps.tsa.fast import FastTimestampPosts
+from lacre.apps.tsa.fast import timestamp_posts
 from lacre.apps.tsa.routes import tsa_router
 from lacre.keys import generate_signer
 from lacre.tsa import MAX_REQUEST_BYTES, TimestampAuthority
@@ -40,7 +41,7 @@ def app_for(authority: TimestampAuthority, *, fast: bool = False) -> FastAPI:
     install_openapi(app)
     app.include_router(tsa_router(authority))
     if fast:
-        app.add_middleware(FastTimestampPosts, authority=authority)
+        app.add_middleware(DirectPosts, handlers=timestamp_posts(authority))
     return app
 
 

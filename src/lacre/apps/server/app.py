@@ -20,12 +20,13 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 import lacre
 from lacre.apps.ca.ctroutes import ct_router
-from lacre.apps.ca.fast import FastSigningCertPosts
+from lacre.apps.ca.fast import signing_cert_posts
 from lacre.apps.ca.routes import ca_router
+from lacre.apps.direct import DirectPosts, Handler
 from lacre.apps.errors import error_response, install_error_handlers
 from lacre.apps.oidc.routes import oidc_router
 from lacre.apps.openapi import install_openapi
-from lacre.apps.rekor.fast import FastEntryPosts
+from lacre.apps.rekor.fast import entry_posts
 from lacre.apps.rekor.routes import v1_router, v2_router
 from lacre.apps.server import runtime
 from lacre.apps.server.ca_setup import CaParts, open_ca
@@ -35,7 +36,7 @@ from lacre.apps.server.observability import Observed, configure_logging, metrics
 from lacre.apps.server.trust_setup import services_of, start_refreshing, write_client_trust
 from lacre.apps.server.tsa_setup import TsaParts, open_tsa
 from lacre.apps.tlog.routes import tiles_router
-from lacre.apps.tsa.fast import FastTimestampPosts
+from lacre.apps.tsa.fast import timestamp_posts
 from lacre.apps.tsa.routes import tsa_router
 from lacre.apps.tuf.routes import tuf_router
 from lacre.errors import ConfigError, Error
@@ -99,19 +100,21 @@ def create_app(
     def metrics() -> Response:
         return Response(metrics_text(lambda: _gauges(served)), media_type=CONTENT_TYPE_LATEST)
 
+    direct: dict[str, Handler] = {}
     if logs is not None:
-        _mount_logs(app, logs)
+        direct |= _mount_logs(app, logs)
     if ca is not None:
         app.include_router(ca_router(ca.service))
         app.include_router(ct_router(ca.ctlog))
-        app.add_middleware(FastSigningCertPosts, service=ca.service)
+        direct |= signing_cert_posts(ca.service)
     if identity is not None and identity.issuer is not None and "oidc" in services:
         app.include_router(oidc_router(identity.issuer, identity.accounts))
     if tuf is not None and "tuf" in services:
         app.include_router(tuf_router(tuf.published_dir))
     if tsa is not None:
         app.include_router(tsa_router(tsa.authority))
-        app.add_middleware(FastTimestampPosts, authority=tsa.authority)
+        direct |= timestamp_posts(tsa.authority)
+    app.add_middleware(DirectPosts, handlers=direct)
     app.add_middleware(Observed)
     return app
 
@@ -128,14 +131,15 @@ def _gauges(logs: dict[str, TransparencyLog]) -> dict[str, list[tuple[str, float
     }
 
 
-def _mount_logs(app: FastAPI, logs: runtime.Logs) -> None:
+def _mount_logs(app: FastAPI, logs: runtime.Logs) -> dict[str, Handler]:
+    """Mount the logs' routes; return their direct POST handlers."""
     v1, v2 = RekorV1(logs.v1, logs.v1_tree_id), RekorV2(logs.main)
     app.include_router(v1_router(v1))
     app.include_router(v2_router(v2))
-    app.add_middleware(FastEntryPosts, v1=v1, v2=v2)
     app.include_router(tiles_router(logs.main.reader))
     app.include_router(tiles_router(logs.main.reader, "/api/v2"))
     app.include_router(tiles_router(logs.v1.reader, "/logs/rekor-v1"))
+    return entry_posts(v1, v2)
 
 
 def bind(host: str, port: int) -> socket.socket:
