@@ -65,7 +65,7 @@ def test_certificates_and_timestamps_issued_are_counted(start_server: StartServe
 
 
 def test_log_lines_are_json_with_the_request_id(start_server: StartServer) -> None:
-    server = start_server()
+    server = start_server("--log-level", "info")
     server.http.get("/healthz", headers={"X-Request-Id": "trace-42"})
     server.stop()
     lines = [json.loads(line) for line in server.stderr.splitlines() if line]

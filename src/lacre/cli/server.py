@@ -36,9 +36,10 @@ _OPTIONS = [
     click.option(
         "--log-level",
         type=click.Choice(["debug", "info", "warning", "error"]),
-        default="info",
+        default="warning",
         show_default=True,
-        help="JSON log lines on stderr at this level and above; info logs every request.",
+        help="JSON log lines on stderr at this level and above; info adds one line per "
+        "request (an access log, which costs throughput).",
     ),
     click.option("--dev", is_flag=True, help="Development mode: generate missing keys on start."),
     click.option(

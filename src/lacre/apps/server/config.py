@@ -68,7 +68,7 @@ class ServerConfig:
     tls_certificate: Path | None = None
     """PEM certificate chain for HTTPS (with ``tls_key``); plain HTTP without."""
     tls_key: Path | None = None
-    log_level: str = "info"
+    log_level: str = "warning"
     """Level of the JSON log lines on stderr; ``info`` logs every request."""
     key_passphrase: bytes | None = field(default=None, repr=False)
 
@@ -110,7 +110,7 @@ class ServerConfig:
             raise ConfigError(
                 "unknown services", expected=sorted(ALL_SERVICES), found=sorted(unknown)
             )
-        if values.get("log_level", "info") not in LOG_LEVELS:
+        if values.get("log_level", "warning") not in LOG_LEVELS:
             raise ConfigError(
                 "unknown log level", expected=", ".join(LOG_LEVELS), found=values["log_level"]
             )

@@ -9,7 +9,7 @@ several worker processes the request metrics of all of them are summed
 
 Every request gets an id (the caller's ``X-Request-Id`` when it is sane, else
 a new one), echoed in the response; log lines are JSON objects, one per line,
-carrying it; at level ``info`` every request is logged.
+carrying it; at level ``info`` every request is logged (an access log).
 """
 
 from __future__ import annotations
