@@ -41,7 +41,12 @@ _OPTIONS = [
         help="JSON log lines on stderr at this level and above; info adds one line per "
         "request (an access log, which costs throughput).",
     ),
-    click.option("--dev", is_flag=True, help="Development mode: generate missing keys on start."),
+    click.option(
+        "--dev",
+        is_flag=True,
+        help="Development mode: make missing keys, the CA and TSA chains and the TUF "
+        "repository on first start; the built-in OIDC issuer gives anyone a token.",
+    ),
     click.option(
         "--workers",
         type=int,
@@ -126,11 +131,13 @@ def server(**options: Any) -> None:
 
     The transparency logs (Rekor v1 and v2 APIs, C2SP tiles), the certificate
     authority with its CT log (once `lacre ca init` has made its chain, or in
-    --dev mode), and the built-in OIDC issuer (in --dev mode, or when the
-    configuration file enables it). Prints the server's base URL once it
-    accepts connections, and keeps DATA_DIR/client/trusted_root.json naming
-    the keys it serves. The configuration file's `services` list may narrow
-    what runs.
+    --dev mode), the RFC 3161 timestamp authority (with keys.tsa and tsa.chain
+    configured, or in --dev mode), the TUF repository in DATA_DIR/tuf (made by
+    `lacre trust init`, or in --dev mode) and the built-in OIDC issuer (in --dev
+    mode, or when the configuration file enables it). Prints the server's base
+    URL once it accepts connections, and keeps DATA_DIR/client/ (trusted root,
+    signing config, trust config, TUF root) current. The configuration file's
+    `services` list may narrow what runs.
     """
     _run(None, **options)
 
