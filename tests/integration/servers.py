@@ -42,6 +42,14 @@ class Server:
         self.url = line.split()[-1]
         self.http = httpx.Client(base_url=self.url, timeout=30)
 
+    def token(self, email: str, *, audience: str = "sigstore") -> str:
+        """An identity token for ``email`` from the server's development OIDC issuer."""
+        answer = self.http.post("/oidc/token", json={"email": email, "audience": audience})
+        assert answer.status_code == 200, answer.text
+        value = answer.json()["id_token"]
+        assert isinstance(value, str)
+        return value
+
     @property
     def stderr(self) -> str:
         """What the server wrote to stderr so far (JSON log lines)."""

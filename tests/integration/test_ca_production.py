@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,19 +19,10 @@ from sigstore._internal.trust import KeyringPurpose
 from sigstore.models import TrustedRoot
 from sigstore.oidc import IdentityToken
 
+from tests.integration.commands import python_module
 from tests.integration.servers import Server
 
 SECRET = "correct horse battery staple"
-
-
-def lacre(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lacre", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def make_log_keys(data_dir: Path) -> None:
@@ -61,7 +51,9 @@ def write_config(path: Path, text: str) -> Path:
 @pytest.fixture
 def initialized(tmp_path: Path) -> Path:
     data = tmp_path / "data"
-    done = lacre("ca", "init", "--data-dir", str(data), "--organization", "Example Corp")
+    done = python_module(
+        "lacre", "ca", "init", "--data-dir", str(data), "--organization", "Example Corp"
+    )
     assert done.returncode == 0, done.stderr
     make_log_keys(data)
     return data
@@ -103,7 +95,9 @@ def account_token(server: Server, client_id: str = "release-bot", secret: str = 
 
 def test_ca_init_writes_a_chain_and_refuses_to_overwrite_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = lacre("ca", "init", "--data-dir", str(data), "--organization", "Example Corp")
+    first = python_module(
+        "lacre", "ca", "init", "--data-dir", str(data), "--organization", "Example Corp"
+    )
     assert first.returncode == 0, first.stderr
     assert "keep it offline" in first.stdout
     chain = x509.load_pem_x509_certificates((data / "ca" / "chain.pem").read_bytes())
@@ -112,7 +106,7 @@ def test_ca_init_writes_a_chain_and_refuses_to_overwrite_it(tmp_path: Path) -> N
         "O=Example Corp,CN=Example Corp root",
     ]
     chain[0].verify_directly_issued_by(chain[1])
-    again = lacre("ca", "init", "--data-dir", str(data))
+    again = python_module("lacre", "ca", "init", "--data-dir", str(data))
     assert again.returncode == 1
     assert "a CA chain already exists" in again.stderr and "--force" in again.stderr
     assert x509.load_pem_x509_certificates((data / "ca" / "chain.pem").read_bytes()) == chain
@@ -120,9 +114,10 @@ def test_ca_init_writes_a_chain_and_refuses_to_overwrite_it(tmp_path: Path) -> N
 
 def test_ca_init_signs_with_an_existing_root_key_and_imports_a_chain(tmp_path: Path) -> None:
     made = tmp_path / "made"
-    assert lacre("ca", "init", "--data-dir", str(made)).returncode == 0
+    assert python_module("lacre", "ca", "init", "--data-dir", str(made)).returncode == 0
     other = tmp_path / "other"
-    signed = lacre(
+    signed = python_module(
+        "lacre",
         "ca",
         "init",
         "--data-dir",
@@ -141,8 +136,16 @@ def test_ca_init_signs_with_an_existing_root_key_and_imports_a_chain(tmp_path: P
     imported = tmp_path / "imported"
     chain_file = made / "ca" / "chain.pem"
     key = f"file:{made / 'keys' / 'ca-intermediate.pem'}"
-    done = lacre(
-        "ca", "init", "--data-dir", str(imported), "--import-chain", str(chain_file), "--key", key
+    done = python_module(
+        "lacre",
+        "ca",
+        "init",
+        "--data-dir",
+        str(imported),
+        "--import-chain",
+        str(chain_file),
+        "--key",
+        key,
     )
     assert done.returncode == 0, done.stderr
     assert (imported / "ca" / "chain.pem").read_bytes() == chain_file.read_bytes()
@@ -150,10 +153,16 @@ def test_ca_init_signs_with_an_existing_root_key_and_imports_a_chain(tmp_path: P
 
 def test_ca_init_refuses_a_chain_that_does_not_match_the_key(tmp_path: Path) -> None:
     made = tmp_path / "made"
-    assert lacre("ca", "init", "--data-dir", str(made)).returncode == 0
+    assert python_module("lacre", "ca", "init", "--data-dir", str(made)).returncode == 0
     imported = tmp_path / "imported"
-    done = lacre(
-        "ca", "init", "--data-dir", str(imported), "--import-chain", str(made / "ca" / "chain.pem")
+    done = python_module(
+        "lacre",
+        "ca",
+        "init",
+        "--data-dir",
+        str(imported),
+        "--import-chain",
+        str(made / "ca" / "chain.pem"),
     )
     assert done.returncode == 1
     assert "does not match the issuer certificate" in done.stderr
@@ -162,12 +171,18 @@ def test_ca_init_refuses_a_chain_that_does_not_match_the_key(tmp_path: Path) -> 
 
 def test_ca_init_refuses_a_chain_in_the_wrong_order(tmp_path: Path) -> None:
     made = tmp_path / "made"
-    assert lacre("ca", "init", "--data-dir", str(made)).returncode == 0
+    assert python_module("lacre", "ca", "init", "--data-dir", str(made)).returncode == 0
     intermediate, root = x509.load_pem_x509_certificates((made / "ca" / "chain.pem").read_bytes())
     reversed_chain = tmp_path / "reversed.pem"
     reversed_chain.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in (root, intermediate)))
-    done = lacre(
-        "ca", "init", "--data-dir", str(tmp_path / "x"), "--import-chain", str(reversed_chain)
+    done = python_module(
+        "lacre",
+        "ca",
+        "init",
+        "--data-dir",
+        str(tmp_path / "x"),
+        "--import-chain",
+        str(reversed_chain),
     )
     assert done.returncode == 1
     assert "not self-signed" in done.stderr or "did not sign" in done.stderr
@@ -176,13 +191,13 @@ def test_ca_init_refuses_a_chain_in_the_wrong_order(tmp_path: Path) -> None:
 def test_a_server_without_a_ca_chain_says_how_to_make_one(tmp_path: Path) -> None:
     data = tmp_path / "data"
     make_log_keys(data)
-    done = lacre("server", "--data-dir", str(data), "--port", "0")
+    done = python_module("lacre", "server", "--data-dir", str(data), "--port", "0")
     assert done.returncode == 1
     assert "no CA key at" in done.stderr and "lacre ca init" in done.stderr
 
 
 def test_a_ca_trusting_no_identity_provider_does_not_start(initialized: Path) -> None:
-    done = lacre("serve", "ca", "--data-dir", str(initialized), "--port", "0")
+    done = python_module("lacre", "serve", "ca", "--data-dir", str(initialized), "--port", "0")
     assert done.returncode == 1
     assert "the CA trusts no identity provider" in done.stderr
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.integration.commands import python_module
 from tests.integration.conftest import StartServer
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "conformance"
 EMAIL = "conformance@example.com"
-
-
-def conformance(*args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "lacre.cli.conformance", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.mark.parametrize("in_toto", [False, True])
@@ -26,10 +20,11 @@ def test_sign_bundle_then_verify_bundle(
     server = start_server()
     client = server.data_dir / "client"
     trust = ["--trusted-root", str(client / "trusted_root.json")]
-    token = server.http.post("/oidc/token", json={"email": EMAIL}).json()["id_token"]
+    token = server.token(EMAIL)
     bundle = tmp_path / "bundle.sigstore.json"
     signed_file = ASSETS / ("statement.json" if in_toto else "a.txt")
-    signed = conformance(
+    signed = python_module(
+        "lacre.cli.conformance",
         "sign-bundle",
         *(["--in-toto"] if in_toto else []),
         *("--identity-token", token, "--bundle", str(bundle)),
@@ -41,14 +36,20 @@ def test_sign_bundle_then_verify_bundle(
     identity = ["--certificate-identity", EMAIL, "--certificate-oidc-issuer", f"{server.url}/oidc"]
     verify = ["verify-bundle", "--bundle", str(bundle), *identity, *trust]
     artifact = ASSETS / "a.txt"  # the statement's subject, or the signed file itself
-    assert conformance(*verify, str(artifact)).returncode == 0
+    assert python_module("lacre.cli.conformance", *verify, str(artifact)).returncode == 0
     other = tmp_path / "other.txt"
     other.write_bytes(artifact.read_bytes() + b"!")
-    refused = conformance(*verify, str(other))
+    refused = python_module("lacre.cli.conformance", *verify, str(other))
     assert refused.returncode == 1 and "error:" in refused.stderr
 
 
 def test_sign_bundle_without_a_token_is_a_usage_error(tmp_path: Path) -> None:
-    done = conformance("sign-bundle", "--bundle", str(tmp_path / "b.json"), str(ASSETS / "a.txt"))
+    done = python_module(
+        "lacre.cli.conformance",
+        "sign-bundle",
+        "--bundle",
+        str(tmp_path / "b.json"),
+        str(ASSETS / "a.txt"),
+    )
     assert done.returncode == 2
     assert "--identity-token" in done.stderr

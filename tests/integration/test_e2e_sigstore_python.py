@@ -7,9 +7,6 @@ fetched through the server's TUF repository alone (``--instance URL/tuf``).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,26 +14,8 @@ import pytest
 
 from lacre.errors import VerificationError
 from lacre.verify import AllOf, Identity, Issuer, Verifier
+from tests.integration.commands import sigstore_python
 from tests.integration.servers import Server
-
-SIGSTORE = [sys.executable, "-m", "sigstore"]
-
-
-def sigstore(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "XDG_DATA_HOME": str(home / "data"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-    }
-    return subprocess.run([*SIGSTORE, *args], capture_output=True, text=True, timeout=120, env=env)
-
-
-def token(server: Server, email: str) -> str:
-    answer = server.http.post("/oidc/token", json={"email": email})
-    assert answer.status_code == 200, answer.text
-    value = answer.json()["id_token"]
-    assert isinstance(value, str)
-    return value
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +37,11 @@ def test_sign_and_verify_with_the_trust_config(
     artifact = tmp_path / "release.tar.gz"
     artifact.write_bytes(b"release contents\n")
     trust = ["--trust-config", str(server.data_dir / "client" / "trust_config.json")]
-    signed = sigstore(
+    signed = sigstore_python(
         *trust,
         "sign",
         "--identity-token",
-        token(server, "alice@example.com"),
+        server.token("alice@example.com"),
         "--rekor-version",
         rekor_version,
         str(artifact),
@@ -81,28 +60,28 @@ def test_sign_and_verify_with_the_trust_config(
     with pytest.raises(VerificationError, match="identity"):
         ours.verify(bundle.read_bytes(), artifact.read_bytes(), Identity("bob@example.com"))
     verify = [*trust, "verify", "identity", *identity_args(server, "alice@example.com")]
-    verified = sigstore(*verify, str(artifact), home=tmp_path)
+    verified = sigstore_python(*verify, str(artifact), home=tmp_path)
     assert verified.returncode == 0, verified.stderr
     assert f"OK: {artifact}" in verified.stdout + verified.stderr
 
     wrong = [*trust, "verify", "identity", *identity_args(server, "mallory@example.com")]
-    assert sigstore(*wrong, str(artifact), home=tmp_path).returncode != 0
+    assert sigstore_python(*wrong, str(artifact), home=tmp_path).returncode != 0
     artifact.write_bytes(b"release contents, changed\n")
-    assert sigstore(*verify, str(artifact), home=tmp_path).returncode != 0
+    assert sigstore_python(*verify, str(artifact), home=tmp_path).returncode != 0
 
 
 def test_sign_and_verify_with_trust_from_the_tuf_repository(server: Server, tmp_path: Path) -> None:
     instance = ["--instance", f"{server.url}/tuf"]
     root = server.data_dir / "client" / "root.json"
-    trusted = sigstore(*instance, "trust-instance", str(root), home=tmp_path)
+    trusted = sigstore_python(*instance, "trust-instance", str(root), home=tmp_path)
     assert trusted.returncode == 0, trusted.stderr
     artifact = tmp_path / "app.bin"
     artifact.write_bytes(b"\x7fELF binary")
-    signed = sigstore(
+    signed = sigstore_python(
         *instance,
         "sign",
         "--identity-token",
-        token(server, "bob@example.com"),
+        server.token("bob@example.com"),
         "--rekor-version",
         "1",
         str(artifact),
@@ -110,5 +89,5 @@ def test_sign_and_verify_with_trust_from_the_tuf_repository(server: Server, tmp_
     )
     assert signed.returncode == 0, signed.stderr
     verify = [*instance, "verify", "identity", *identity_args(server, "bob@example.com")]
-    verified = sigstore(*verify, str(artifact), home=tmp_path)
+    verified = sigstore_python(*verify, str(artifact), home=tmp_path)
     assert verified.returncode == 0, verified.stderr

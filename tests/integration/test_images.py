@@ -92,14 +92,8 @@ def _trust(server: Server) -> list[str]:
     return ["--trust-config", str(server.data_dir / "client" / "trust_config.json")]
 
 
-def _token(server: Server) -> str:
-    answer = server.http.post("/oidc/token", json={"email": EMAIL})
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["id_token"])
-
-
 def _sign(server: Server, image: str, *extra: str) -> Result:
-    return _run("sign", image, *_trust(server), "--identity-token", _token(server), *extra)
+    return _run("sign", image, *_trust(server), "--identity-token", server.token(EMAIL), *extra)
 
 
 def _identity(server: Server) -> list[str]:
@@ -260,7 +254,7 @@ def test_attest_verify_download_and_tree(
     pinned = push_image(client, repo, random_image())
     predicate = tmp_path / "sbom.json"
     predicate.write_text(json.dumps(SBOM))
-    token = _token(server)
+    token = server.token(EMAIL)
     _run("attest", str(pinned), "--predicate", str(predicate), "--type", "spdxjson",
          *_trust(server), "--identity-token", token)  # fmt: skip
     result = _run("verify-attestation", str(pinned), "--type", "spdxjson",
@@ -284,7 +278,7 @@ def test_attest_dispatches_files_to_the_blob_command(server: Server, tmp_path: P
     artifact.write_bytes(b"a file, not an image")
     predicate.write_text("{}")
     _run("attest", str(artifact), "--predicate", str(predicate), "--type", "custom",
-         *_trust(server), "--identity-token", _token(server))  # fmt: skip
+         *_trust(server), "--identity-token", server.token(EMAIL))  # fmt: skip
     assert (tmp_path / "artifact.bin.sigstore.json").exists()
     verified = _run("verify-attestation", str(artifact), "--type", "custom",
                     *_trust(server), *_identity(server))  # fmt: skip

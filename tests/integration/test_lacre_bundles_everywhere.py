@@ -8,9 +8,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ import pytest
 
 from lacre.errors import VerificationError
 from lacre.verify import AllOf, Identity, Issuer, Verifier
+from tests.integration.commands import python_module
 from tests.integration.servers import Server
 from tests.integration.sigstore_js import SigstoreJs, require_node
 
@@ -33,13 +31,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running.stop()
 
 
-def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "XDG_DATA_HOME": str(home / "d"), "XDG_CACHE_HOME": str(home / "c")}
-    return subprocess.run(
-        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=120, env=env
-    )
-
-
 @pytest.fixture(scope="module", params=["1", "2"])
 def signed(
     request: pytest.FixtureRequest, server: Server, tmp_path_factory: pytest.TempPathFactory
@@ -52,12 +43,11 @@ def signed(
     first, artifact = home / "first.txt", home / "release.tar.gz"
     first.write_bytes(b"first " + request.param.encode())
     artifact.write_bytes(b"release " + request.param.encode() * 100)
-    answer = server.http.post("/oidc/token", json={"email": EMAIL})
-    done = run(
+    done = python_module(
         "lacre",
         "sign-blob",
         *("--trust-config", str(server.data_dir / "client" / "trust_config.json")),
-        *("--identity-token", answer.json()["id_token"]),
+        *("--identity-token", server.token(EMAIL)),
         *("--rekor-version", request.param),
         str(first),
         str(artifact),
@@ -132,7 +122,7 @@ def verifiers(
         return True
 
     def python(bundle: Path, artifact: Path) -> bool:
-        done = run(
+        done = python_module(
             "sigstore",
             *("--trust-config", str(server.data_dir / "client" / "trust_config.json")),
             *("verify", "identity", "--bundle", str(bundle)),

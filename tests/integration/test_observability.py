@@ -40,7 +40,7 @@ def test_readyz_metrics_and_request_ids(start_server: StartServer) -> None:
 
 def test_certificates_and_timestamps_issued_are_counted(start_server: StartServer) -> None:
     server = start_server()
-    token = server.http.post("/oidc/token", json={"email": "a@example.com"}).json()["id_token"]
+    token = server.token("a@example.com")
     key = ec.generate_private_key(ec.SECP256R1())
     csr = (
         x509.CertificateSigningRequestBuilder()

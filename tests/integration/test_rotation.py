@@ -30,8 +30,8 @@ from cryptography import x509
 
 from lacre.errors import VerificationError
 from lacre.verify import AllOf, Identity, Issuer, Verifier
+from tests.integration.commands import sigstore_python
 from tests.integration.servers import Server
-from tests.integration.test_e2e_sigstore_python import sigstore, token
 
 EMAIL = "release@example.com"
 
@@ -76,12 +76,12 @@ def _free_port() -> int:
 def _sign(server: Server, home: Path, name: str) -> Signed:
     artifact = home / name
     artifact.write_bytes(f"contents of {name}\n".encode())
-    signed = sigstore(
+    signed = sigstore_python(
         "--trust-config",
         str(server.data_dir / "client" / "trust_config.json"),
         "sign",
         "--identity-token",
-        token(server, EMAIL),
+        server.token(EMAIL),
         "--rekor-version",
         "1",
         str(artifact),
@@ -201,7 +201,7 @@ def test_every_bundle_verifies_with_our_verifier(rotation: Rotation) -> None:
 
 def test_every_bundle_verifies_with_sigstore_python(rotation: Rotation) -> None:
     for signed in (rotation.before, rotation.after, rotation.new_logs):
-        verified = sigstore(
+        verified = sigstore_python(
             "--trust-config",
             str(rotation.trust_config),
             "verify",

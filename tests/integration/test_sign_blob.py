@@ -49,12 +49,6 @@ def _cli() -> click.Group:
     return group
 
 
-def _token(server: Server, email: str = EMAIL) -> str:
-    answer = server.http.post("/oidc/token", json={"email": email, "audience": "sigstore"})
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["id_token"])
-
-
 def _trust_config(server: Server, out: Path, rekor_version: int) -> Path:
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
 
@@ -90,7 +84,7 @@ def _sign(
         "--trust-config",
         str(trust),
         "--identity-token",
-        _token(server),
+        server.token(EMAIL),
         *extra,
         *map(str, files),
     )
@@ -190,7 +184,7 @@ def test_attest_verifies_in_sigstore_python_and_lacre(
         "--trust-config",
         str(trust),
         "--identity-token",
-        _token(module_server),
+        module_server.token(EMAIL),
         "--predicate",
         str(predicate),
         "--type",
@@ -312,7 +306,7 @@ def test_sign_through_the_instance_tuf_repository(
         "--tuf-cache",
         str(cache),
         "--identity-token",
-        _token(server),
+        server.token(EMAIL),
         str(artifact),
     )
     bundle = Path(f"{artifact}.sigstore.json").read_bytes()
@@ -325,7 +319,7 @@ def test_the_token_may_come_from_sigstore_id_token(module_server: Server, tmp_pa
     artifact.write_bytes(b"env")
     trust = _trust_config(module_server, tmp_path / "trust.json", 1)
     out = tmp_path / "custom.json"
-    env = {"SIGSTORE_ID_TOKEN": _token(module_server)}
+    env = {"SIGSTORE_ID_TOKEN": module_server.token(EMAIL)}
     _run("sign-blob", "--trust-config", str(trust), "--bundle", str(out), str(artifact), env=env)
     _sigstore_verify(module_server, b"env", out.read_bytes())
     assert not Path(f"{artifact}.sigstore.json").exists()

@@ -10,9 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ import pytest
 
 from lacre.errors import VerificationError
 from lacre.verify import AllOf, Identity, Issuer, Verifier
+from tests.integration.commands import sigstore_python
 from tests.integration.servers import Server
 from tests.integration.sigstore_js import SigstoreJs, require_node
 
@@ -39,23 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def js(tmp_path: Path) -> SigstoreJs:
     """sigstore-js with a fresh home and TUF cache; fails (never skips) when not installed."""
     return SigstoreJs(node=require_node(), home=tmp_path / "js-home")
-
-
-def token(server: Server, email: str) -> str:
-    """An identity token for ``email`` from the server's development issuer."""
-    answer = server.http.post("/oidc/token", json={"email": email})
-    assert answer.status_code == 200, answer.text
-    value = answer.json()["id_token"]
-    assert isinstance(value, str)
-    return value
-
-
-def sigstore_python(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """sigstore-python's CLI with its data and cache under ``home``."""
-    env = {**os.environ, "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "c")}
-    env["COLUMNS"] = "500"  # one log line per message, however long
-    command = [sys.executable, "-m", "sigstore", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
 
 
 def python_verify(
@@ -124,7 +106,7 @@ def sign_with_sigstore_python(
     """Signs ``artifact`` with sigstore-python through our Rekor v1 or v2; the bundle's path."""
     signed = sigstore_python(
         *("--trust-config", str(server.data_dir / "client" / "trust_config.json")),
-        *("sign", "--identity-token", token(server, email)),
+        *("sign", "--identity-token", server.token(email)),
         *("--rekor-version", str(rekor_version), str(artifact)),
         home=artifact.parent,
     )
@@ -234,7 +216,7 @@ def test_cli_attest_against_our_ca_log_and_tsa(
     artifact.write_bytes(b"container image layers")
     statement = write_statement(artifact, tmp_path / "statement.json")
     bundle = tmp_path / "statement.sigstore.json"
-    attested = js.attest(statement, bundle, server, token=token(server, "carol@example.com"))
+    attested = js.attest(statement, bundle, server, token=server.token("carol@example.com"))
     assert attested.returncode == 0, attested.stderr
     assert "Created entry at index" in attested.stderr
     assert kind_of(bundle) == ("intoto", "0.0.2")
@@ -263,7 +245,7 @@ def test_library_signs_with_our_services_and_sigstore_python_verifies(
     artifact.write_bytes(b"PK\x03\x04 release")
     source = artifact if mode == "sign" else write_statement(artifact, tmp_path / "st.json")
     bundle = tmp_path / f"{mode}.sigstore.json"
-    made = js.sign_with_urls(mode, source, bundle, server, token=token(server, "dave@example.com"))
+    made = js.sign_with_urls(mode, source, bundle, server, token=server.token("dave@example.com"))
     assert made.returncode == 0, made.stderr
     assert kind_of(bundle) == (kind, "0.0.1")
 
@@ -302,7 +284,7 @@ def test_library_signs_from_our_signing_config(
     bundle = tmp_path / f"{mode}.sigstore.json"
     email = "erin@example.com"
     made = js.sign_with_config(
-        mode, source, bundle, server, rekor_version=rekor_version, token=token(server, email)
+        mode, source, bundle, server, rekor_version=rekor_version, token=server.token(email)
     )
     assert made.returncode == 0, made.stderr
     assert kind_of(bundle) == kind

@@ -6,13 +6,14 @@ Private keys are named by URI; the backend is chosen by the scheme
 
 from lacre.keys.public import KeyAlgorithm, PublicKey
 from lacre.keys.signer import Signer, SoftwareSigner, generate_signer
-from lacre.keys.uri import load_signer, save_signer
+from lacre.keys.uri import ensure_key_file, load_signer, save_signer
 
 __all__ = [
     "KeyAlgorithm",
     "PublicKey",
     "Signer",
     "SoftwareSigner",
+    "ensure_key_file",
     "generate_signer",
     "load_signer",
     "save_signer",

@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from lacre.errors import ConfigError, InvalidInput
-from lacre.keys.signer import Signer, SoftwareSigner
+from lacre.keys.public import KeyAlgorithm
+from lacre.keys.signer import Signer, SoftwareSigner, generate_signer
 
 PassphraseSource = Callable[[], bytes | None]
 
@@ -66,6 +67,23 @@ def _load_file_signer(uri: str, passphrase: PassphraseSource | None) -> Software
             found=type(key).__name__,
         )
     return SoftwareSigner(key)
+
+
+def ensure_key_file(
+    uri: str, algorithm: KeyAlgorithm, passphrase: bytes | None = None
+) -> Path | None:
+    """Make a new ``algorithm`` key where the ``file:`` URI ``uri`` names no file yet.
+
+    Return the path made, or None when there was nothing to make (the file exists,
+    or ``uri`` names a PKCS#11 key).
+    """
+    if uri.startswith("pkcs11:"):
+        return None
+    path = key_path(uri)
+    if path.exists():
+        return None
+    save_signer(generate_signer(algorithm), path, passphrase)
+    return path
 
 
 def save_signer(signer: SoftwareSigner, path: Path, passphrase: bytes | None = None) -> None:

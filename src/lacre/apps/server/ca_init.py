@@ -16,8 +16,14 @@ from pathlib import Path
 from lacre.apps.server.ca_setup import chain_file, new_chain, write_chain
 from lacre.apps.server.config import ServerConfig
 from lacre.errors import ConfigError, InvalidInput
-from lacre.keys import KeyAlgorithm, Signer, generate_signer, load_signer, save_signer
-from lacre.keys.uri import key_path
+from lacre.keys import (
+    KeyAlgorithm,
+    Signer,
+    ensure_key_file,
+    generate_signer,
+    load_signer,
+    save_signer,
+)
 from lacre.x509.casigning import check_issuer
 from lacre.x509.chains import parse_ca_chain
 from lacre.x509.profile import CaChain
@@ -69,11 +75,9 @@ def init_ca(config: ServerConfig, request: CaInit) -> CaInitResult:
 
 
 def _issuing_key(config: ServerConfig, made: list[Path]) -> Signer:
-    uri = config.ca_key_uri
-    if not uri.startswith("pkcs11:") and not key_path(uri).exists():
-        save_signer(generate_signer(config.ca_key_type), key_path(uri), config.key_passphrase)
-        made.append(key_path(uri))
-    return load_signer(uri, lambda: config.key_passphrase)
+    made_path = ensure_key_file(config.ca_key_uri, config.ca_key_type, config.key_passphrase)
+    made.extend([made_path] if made_path else [])
+    return load_signer(config.ca_key_uri, lambda: config.key_passphrase)
 
 
 def _root_key(config: ServerConfig, request: CaInit) -> tuple[Signer, Path | None]:
@@ -91,12 +95,8 @@ def _root_key(config: ServerConfig, request: CaInit) -> tuple[Signer, Path | Non
 
 
 def _ct_key(config: ServerConfig, made: list[Path]) -> None:
-    uri = config.ct_key_uri
-    if not uri.startswith("pkcs11:") and not key_path(uri).exists():
-        save_signer(
-            generate_signer(KeyAlgorithm.ECDSA_P256_SHA256), key_path(uri), config.key_passphrase
-        )
-        made.append(key_path(uri))
+    path = ensure_key_file(config.ct_key_uri, KeyAlgorithm.ECDSA_P256_SHA256, config.key_passphrase)
+    made.extend([path] if path else [])
 
 
 def _imported(path: Path, issuing: Signer, now: dt.datetime) -> CaChain:

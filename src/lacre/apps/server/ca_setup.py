@@ -17,12 +17,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from lacre.apps.server.config import ServerConfig, origin_of
+from lacre.apps.server.keyfiles import server_signer
 from lacre.ca.ctlog import CtLog
 from lacre.ca.issuer import CertificateAuthority
 from lacre.ca.service import CaService
 from lacre.errors import ConfigError, InvalidInput
-from lacre.keys import KeyAlgorithm, Signer, generate_signer, load_signer, save_signer
-from lacre.keys.uri import key_path
+from lacre.keys import KeyAlgorithm, Signer
 from lacre.models.trusted_root import CertificateAuthorityEntry, TransparencyLogKey
 from lacre.oidc import TokenVerifier
 from lacre.tlog import TransparencyLog
@@ -75,17 +75,11 @@ def open_ca(
 
 def _key(config: ServerConfig, uri: str, algorithm: KeyAlgorithm, role: str) -> Signer:
     """The key at ``uri``; a missing key file is made in development mode only."""
-    if not uri.startswith("pkcs11:"):
-        path = key_path(uri)
-        if not path.exists():
-            if not config.dev:
-                raise ConfigError(
-                    f"no {role} key at {path}: run `lacre ca init --data-dir "
-                    f"{config.data_dir}`, name an existing key in the configuration file, "
-                    "or start with --dev"
-                )
-            save_signer(generate_signer(algorithm), path)
-    return load_signer(uri, lambda: config.key_passphrase)
+    advice = (
+        f"run `lacre ca init --data-dir {config.data_dir}`, name an existing key in the "
+        "configuration file, or start with --dev"
+    )
+    return server_signer(config, uri, algorithm, role=role, advice=advice)
 
 
 def _chain(config: ServerConfig, issuing: Signer) -> CaChain:

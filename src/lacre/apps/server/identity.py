@@ -15,7 +15,12 @@ import httpx
 
 from lacre.apps.server.config import ServerConfig
 from lacre.errors import ConfigError, NetworkError, TooLarge
-from lacre.keys import KeyAlgorithm, SoftwareSigner, generate_signer, load_signer, save_signer
+from lacre.keys import (
+    KeyAlgorithm,
+    SoftwareSigner,
+    ensure_key_file,
+    load_signer,
+)
 from lacre.oidc import TokenVerifier
 from lacre.oidc.accounts import Accounts
 from lacre.oidc.devissuer import DevIssuer
@@ -88,8 +93,7 @@ class _Combined:
 
 def _issuer_signer(path: Path) -> SoftwareSigner:
     """The built-in issuer's P-256 key, made on first use (it only signs short-lived tokens)."""
-    if not path.exists():
-        save_signer(generate_signer(KeyAlgorithm.ECDSA_P256_SHA256), path)
+    ensure_key_file(f"file:{path}", KeyAlgorithm.ECDSA_P256_SHA256)
     signer = load_signer(f"file:{path}")
     if not isinstance(signer, SoftwareSigner):
         raise ConfigError("the built-in issuer's key must be a key file", found=str(path))

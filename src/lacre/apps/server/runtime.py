@@ -11,11 +11,11 @@ from typing import Any
 
 from lacre.apps.server.ca_setup import CaParts, trust_entries
 from lacre.apps.server.config import ServerConfig, origin_of
+from lacre.apps.server.keyfiles import server_signer
 from lacre.apps.server.tsa_setup import TsaParts
 from lacre.apps.server.tsa_setup import trust_entry as tsa_trust_entry
 from lacre.errors import ConfigError
-from lacre.keys import Signer, generate_signer, load_signer, save_signer
-from lacre.keys.uri import key_path
+from lacre.keys import KeyAlgorithm, Signer
 from lacre.models.timestamp_authority import with_timestamp_authorities
 from lacre.models.trusted_root import TransparencyLogKey, trusted_root
 from lacre.rekor.ids import new_tree_id
@@ -39,17 +39,14 @@ def open_store(config: ServerConfig) -> LogStore:
 
 def log_signer(config: ServerConfig, uri: str) -> Signer:
     """A log's checkpoint signer; a missing key file is generated in development mode."""
-    if uri.startswith("pkcs11:"):
-        return load_signer(uri, lambda: config.key_passphrase)
-    path = key_path(uri)
-    if not path.exists():
-        if not config.dev:
-            raise ConfigError(
-                f"no log key at {path}: name an existing key (--log-key, --rekor-v1-key), "
-                "or start with --dev to generate one"
-            )
-        save_signer(generate_signer(), path)
-    return load_signer(uri, lambda: config.key_passphrase)
+    return server_signer(
+        config,
+        uri,
+        KeyAlgorithm.ECDSA_P256_SHA256,
+        role="log",
+        advice="name an existing key (--log-key, --rekor-v1-key), or start with --dev to "
+        "generate one",
+    )
 
 
 @dataclass(frozen=True)

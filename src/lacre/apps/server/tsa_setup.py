@@ -18,7 +18,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
 from lacre.errors import ConfigError
-from lacre.keys import KeyAlgorithm, Signer, generate_signer, load_signer, save_signer
+from lacre.keys import (
+    KeyAlgorithm,
+    Signer,
+    ensure_key_file,
+    load_signer,
+)
 from lacre.models.timestamp_authority import TIMESTAMP_PATH, TimestampAuthorityEntry
 from lacre.tsa import TimestampAuthority, TimestampOptions, TsaChain, tsa_chain
 
@@ -74,14 +79,9 @@ def open_tsa(
 def _tsa_signer(data_dir: Path, key_uri: str | None, passphrase: bytes | None) -> Signer:
     if key_uri is None:
         path = data_dir / "keys" / KEY_FILE
-        _create_key(path, KeyAlgorithm.ECDSA_P256_SHA256, passphrase)
+        ensure_key_file(f"file:{path}", KeyAlgorithm.ECDSA_P256_SHA256, passphrase)
         key_uri = f"file:{path}"
     return load_signer(key_uri, lambda: passphrase)
-
-
-def _create_key(path: Path, algorithm: KeyAlgorithm, passphrase: bytes | None) -> None:
-    if not path.exists():
-        save_signer(generate_signer(algorithm), path, passphrase)
 
 
 def _dev_chain(data_dir: Path, signer: Signer, passphrase: bytes | None) -> TsaChain:
@@ -100,7 +100,7 @@ def _dev_chain(data_dir: Path, signer: Signer, passphrase: bytes | None) -> TsaC
             )
         return chain
     root_key_path = data_dir / "keys" / ROOT_KEY_FILE
-    _create_key(root_key_path, KeyAlgorithm.ECDSA_P384_SHA384, passphrase)
+    ensure_key_file(f"file:{root_key_path}", KeyAlgorithm.ECDSA_P384_SHA384, passphrase)
     chain = tsa_chain(
         root_signer=load_signer(f"file:{root_key_path}", lambda: passphrase),
         tsa_key=signer.public_key,
