@@ -9,6 +9,7 @@ key and signature scheme is a :class:`KeyAlgorithm`, named as Sigstore's
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,7 +147,7 @@ class PublicKey:
             raise InvalidInput(f"public key is not a valid PEM PUBLIC KEY: {exc}") from exc
         return cls(_narrow(key))
 
-    @property
+    @functools.cached_property
     def algorithm(self) -> KeyAlgorithm:
         """The default signature algorithm of this key (RSA: PKCS#1 v1.5; Ed25519: pure)."""
         return algorithm_of(self.key)
@@ -163,7 +164,7 @@ class PublicKey:
             return KeyAlgorithm.ED25519_PH
         return default
 
-    @property
+    @functools.cached_property
     def spki_der(self) -> bytes:
         """The DER SubjectPublicKeyInfo encoding."""
         return self.key.public_bytes(
@@ -177,7 +178,7 @@ class PublicKey:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
 
-    @property
+    @functools.cached_property
     def key_id(self) -> bytes:
         """SHA-256 of the SPKI DER: Sigstore's log ID for this key."""
         return hashlib.sha256(self.spki_der).digest()

@@ -24,6 +24,7 @@ from lacre.transparency.note import (
     SignedNote,
     b64decode,
     b64encode,
+    control_character,
     open_note,
     sign_note,
 )
@@ -88,12 +89,10 @@ class Checkpoint:
 def _check_line(line: str, what: str) -> None:
     if not line:
         raise InvalidInput(f"{what} is empty", expected="a non-empty line", found="''")
-    control = [c for c in line if ord(c) < 0x20 or c == "\x7f"]
-    if control:
+    control = control_character(line)
+    if control is not None:
         raise InvalidInput(
-            f"{what} contains a control character",
-            expected="printable text",
-            found=repr(control[0]),
+            f"{what} contains a control character", expected="printable text", found=repr(control)
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
@@ -31,6 +32,7 @@ MAX_SIGNATURES = 100
 KEY_HINT_SIZE = 4
 ED25519_KEY_TYPE = 0x01
 SIGNATURE_PREFIX = "\u2014 "
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def b64encode(data: bytes) -> str:
@@ -61,7 +63,9 @@ def check_name(name: str, what: str = "key name") -> None:
         raise InvalidInput(
             f"{what} is empty", expected="a non-empty name without spaces or '+'", found="''"
         )
-    bad = [c for c in name if c.isspace() or c == "+" or _is_control(c)]
+    if name.isprintable() and " " not in name and "+" not in name:
+        return  # isprintable() is false for control characters and whitespace but " "
+    bad = [c for c in name if c.isspace() or c == "+" or control_character(c)]
     if bad:
         raise InvalidInput(
             f"{what} {name!r} contains a forbidden character",
@@ -70,8 +74,10 @@ def check_name(name: str, what: str = "key name") -> None:
         )
 
 
-def _is_control(char: str) -> bool:
-    return ord(char) < 0x20 or char == "\x7f"
+def control_character(line: str) -> str | None:
+    """The first control character (U+0000..U+001F or DEL) in ``line``, or None."""
+    found = _CONTROL.search(line)
+    return None if found is None else found.group()
 
 
 def check_text(text: str) -> None:
@@ -81,12 +87,12 @@ def check_text(text: str) -> None:
     for number, line in enumerate(text[:-1].split("\n"), start=1):
         if not line:
             raise InvalidInput(f"note text line {number} is blank; blank lines are not allowed")
-        control = [c for c in line if _is_control(c)]
-        if control:
+        control = control_character(line)
+        if control is not None:
             raise InvalidInput(
                 f"note text line {number} contains a control character",
                 expected="printable text",
-                found=repr(control[0]),
+                found=repr(control),
             )
 
 

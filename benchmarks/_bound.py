@@ -1,0 +1,157 @@
+"""The signature-check bound of a bundle set: what verifying it costs in signatures alone.
+
+A verifier must check, for every bundle, at least these signatures, none of
+which another bundle can share: the CA's signature on the signing
+certificate, each embedded SCT, the artifact (or DSSE) signature, each
+inclusion promise (SET), each checkpoint (the log's own signature) and each
+RFC 3161 timestamp. What distinct bundles share (the trusted CA chain up to
+its root) is not counted.
+
+The bound is computed without lacre's code: the bundles and the trusted root
+are read with ``json`` and ``cryptography`` only, each check is attributed the
+key type that makes it (the issuing CA's, the CT log's, the signing
+certificate's, the log's, the TSA's), and each key type's cost is measured in
+the same run as ``cryptography`` verifying a signature over a short message
+with a key of that type, the key object loaded once, as a verifier's trusted
+keys are. The bound in verifications per second is one over the mean cost of a
+bundle's checks.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+MESSAGE = b"m" * 200
+"""What each timed signature covers."""
+_CURVES: dict[str, tuple[ec.EllipticCurve, hashes.HashAlgorithm]] = {
+    "secp256r1": (ec.SECP256R1(), hashes.SHA256()),
+    "secp384r1": (ec.SECP384R1(), hashes.SHA384()),
+    "secp521r1": (ec.SECP521R1(), hashes.SHA512()),
+}
+
+
+def key_kind(key: PublicKeyTypes) -> str:
+    """A name for the type of ``key``: ``secp256r1``, ``ed25519``, ``rsa2048``, ..."""
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return key.curve.name
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return "ed25519"
+    if isinstance(key, rsa.RSAPublicKey):
+        return f"rsa{key.key_size}"
+    raise ValueError(f"no signature cost for {type(key).__name__}")
+
+
+class TrustedKeys:
+    """The key types of a trusted root's logs, CT logs, CAs and TSAs."""
+
+    def __init__(self, trusted_root: bytes) -> None:
+        """Read the key types from the ``trusted_root.json`` bytes."""
+        document = json.loads(trusted_root)
+        self.tlogs = _log_kinds(document.get("tlogs", []))
+        self.ctlogs = _log_kinds(document.get("ctlogs", []))
+        self.cas = _authority_kinds(document.get("certificateAuthorities", []))
+        self.tsas = [kind for _, kind in _authority_kinds(document.get("timestampAuthorities", []))]
+
+
+def bundle_checks(bundle: bytes, keys: TrustedKeys) -> list[str]:
+    """The key type of every signature check ``bundle`` needs, in no particular order."""
+    document = json.loads(bundle)
+    material = document["verificationMaterial"]
+    leaf = x509.load_der_x509_certificate(_leaf_der(material))
+    checks = [_issuer_kind(leaf, keys), key_kind(leaf.public_key())]
+    scts = leaf.extensions.get_extension_for_class(x509.PrecertificateSignedCertificateTimestamps)
+    checks += [keys.ctlogs[sct.log_id] for sct in scts.value]
+    for entry in material.get("tlogEntries", []):
+        log = keys.tlogs[base64.b64decode(entry["logId"]["keyId"])]
+        checks += [log] * ("inclusionPromise" in entry)
+        checks += [log] * ("checkpoint" in entry.get("inclusionProof", {}))
+    timestamps = material.get("timestampVerificationData", {}).get("rfc3161Timestamps", [])
+    checks += [keys.tsas[0]] * len(timestamps)
+    return checks
+
+
+def verifications_per_s(bundles: Iterable[bytes], trusted_root: bytes) -> tuple[float, str]:
+    """The bound for ``bundles`` and a description of a bundle's checks (the most common)."""
+    keys = TrustedKeys(trusted_root)
+    per_bundle = [bundle_checks(bundle, keys) for bundle in bundles]
+    costs = {kind: signature_cost(kind) for kind in {k for checks in per_bundle for k in checks}}
+    mean = statistics.fmean(sum(costs[kind] for kind in checks) for checks in per_bundle)
+    shapes = Counter(_shape(checks) for checks in per_bundle)
+    return 1 / mean, shapes.most_common(1)[0][0]
+
+
+def _shape(checks: list[str]) -> str:
+    return ", ".join(f"{count} {kind}" for kind, count in sorted(Counter(checks).items()))
+
+
+def signature_cost(kind: str, *, rounds: int = 7, per_round: int = 200) -> float:
+    """Median CPU seconds ``cryptography`` takes to verify one signature with a ``kind`` key."""
+    verify = _verifier(kind)
+    verify()
+    samples = []
+    for _ in range(rounds):
+        started = time.process_time()
+        for _ in range(per_round):
+            verify()
+        samples.append((time.process_time() - started) / per_round)
+    return statistics.median(samples)
+
+
+def _verifier(kind: str) -> Callable[[], None]:
+    if kind == "ed25519":
+        ed_key = ed25519.Ed25519PrivateKey.generate()
+        ed_public, ed_signature = ed_key.public_key(), ed_key.sign(MESSAGE)
+        return lambda: ed_public.verify(ed_signature, MESSAGE)
+    if kind.startswith("rsa"):
+        rsa_key = rsa.generate_private_key(65537, int(kind[3:]))
+        pad, digest = padding.PKCS1v15(), hashes.SHA256()
+        rsa_public, rsa_signature = rsa_key.public_key(), rsa_key.sign(MESSAGE, pad, digest)
+        return lambda: rsa_public.verify(rsa_signature, MESSAGE, pad, digest)
+    curve, hashing = _CURVES[kind]
+    ec_key = ec.generate_private_key(curve)
+    ec_public, ec_signature = ec_key.public_key(), ec_key.sign(MESSAGE, ec.ECDSA(hashing))
+    return lambda: ec_public.verify(ec_signature, MESSAGE, ec.ECDSA(hashing))
+
+
+def _leaf_der(material: dict[str, dict[str, object]]) -> bytes:
+    if "certificate" in material:
+        return base64.b64decode(str(material["certificate"]["rawBytes"]))
+    chain = material["x509CertificateChain"]["certificates"]
+    assert isinstance(chain, list)
+    return base64.b64decode(chain[0]["rawBytes"])
+
+
+def _issuer_kind(leaf: x509.Certificate, keys: TrustedKeys) -> str:
+    for subject, kind in keys.cas:
+        if subject == leaf.issuer:
+            return kind
+    raise ValueError(f"no trusted CA named {leaf.issuer.rfc4514_string()}")
+
+
+def _log_kinds(logs: list[dict[str, dict[str, str]]]) -> dict[bytes, str]:
+    kinds = {}
+    for log in logs:
+        key = serialization.load_der_public_key(base64.b64decode(log["publicKey"]["rawBytes"]))
+        kinds[base64.b64decode(log["logId"]["keyId"])] = key_kind(key)
+    return kinds
+
+
+def _authority_kinds(
+    authorities: list[dict[str, dict[str, list[dict[str, str]]]]],
+) -> list[tuple[x509.Name, str]]:
+    found = []
+    for authority in authorities:
+        first = authority["certChain"]["certificates"][0]["rawBytes"]
+        certificate = x509.load_der_x509_certificate(base64.b64decode(first))
+        found.append((certificate.subject, key_kind(certificate.public_key())))
+    return found
