@@ -13,12 +13,12 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import rfc3161_client
-from rfc3161_client import VerifierBuilder
-from rfc3161_client.errors import VerificationError as TimestampError
+from cryptography import x509
 
 from lacre.errors import VerificationError
 from lacre.models.trust_reader import Authority
+from lacre.verify.lru import Lru
+from lacre.verify.rfc3161 import TimestampToken, TrustedTsa, parse_response
 
 MAX_TIMESTAMPS = 32
 
@@ -61,14 +61,11 @@ def verify_timestamps(
 
 
 def _verify_one(data: bytes, signature: bytes, authorities: Sequence[Authority]) -> VerifiedTime:
-    try:
-        response = rfc3161_client.decode_timestamp_response(data)
-    except ValueError as exc:
-        raise VerificationError("not a DER TimeStampResp", found=str(exc)) from None
+    token = parse_response(data)
     reasons = []
     for authority in authorities:
         try:
-            return _verify_with(response, signature, authority)
+            return _verify_with(token, signature, authority)
         except VerificationError as exc:
             reasons.append(f"{authority.uri or 'TSA'}: {exc}")
     raise VerificationError(
@@ -78,18 +75,8 @@ def _verify_one(data: bytes, signature: bytes, authorities: Sequence[Authority])
     )
 
 
-def _verify_with(
-    response: rfc3161_client.TimeStampResponse, signature: bytes, authority: Authority
-) -> VerifiedTime:
-    chain = authority.chain
-    builder = VerifierBuilder(
-        tsa_certificate=chain[0], intermediates=list(chain[1:-1]), roots=[chain[-1]]
-    )
-    try:
-        builder.build().verify_message(response, signature)
-    except (TimestampError, ValueError) as exc:
-        raise VerificationError(str(exc)) from None
-    gen_time = _utc(response.tst_info.gen_time)
+def _verify_with(token: TimestampToken, signature: bytes, authority: Authority) -> VerifiedTime:
+    gen_time = _prepared(authority.chain).verify(token, signature)
     if not authority.validity.contains(gen_time):
         raise VerificationError(
             "timestamp genTime is outside the TSA's validity in the trusted root",
@@ -99,7 +86,13 @@ def _verify_with(
     return VerifiedTime(f"TSA {authority.uri}", gen_time)
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+_PREPARED: Lru[tuple[x509.Certificate, ...], TrustedTsa] = Lru(64)
+"""Trusted authorities prepared for checking tokens, by certificate chain."""
+
+
+def _prepared(chain: tuple[x509.Certificate, ...]) -> TrustedTsa:
+    prepared = _PREPARED.get(chain)
+    if prepared is None:
+        prepared = TrustedTsa(chain)
+        _PREPARED.put(chain, prepared)
+    return prepared
