@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import rfc3161_client
-from rfc3161_client import VerifierBuilder
-from rfc3161_client.errors import VerificationError as TimestampError
+from typing import TYPE_CHECKING
 
 from lacre.errors import VerificationError
 from lacre.models.trust_reader import Authority
+
+if TYPE_CHECKING:
+    import rfc3161_client
 
 MAX_TIMESTAMPS = 32
 
@@ -61,6 +61,8 @@ def verify_timestamps(
 
 
 def _verify_one(data: bytes, signature: bytes, authorities: Sequence[Authority]) -> VerifiedTime:
+    import rfc3161_client  # only bundles with timestamps load it
+
     try:
         response = rfc3161_client.decode_timestamp_response(data)
     except ValueError as exc:
@@ -81,6 +83,9 @@ def _verify_one(data: bytes, signature: bytes, authorities: Sequence[Authority])
 def _verify_with(
     response: rfc3161_client.TimeStampResponse, signature: bytes, authority: Authority
 ) -> VerifiedTime:
+    from rfc3161_client import VerifierBuilder
+    from rfc3161_client.errors import VerificationError as TimestampError
+
     chain = authority.chain
     builder = VerifierBuilder(
         tsa_certificate=chain[0], intermediates=list(chain[1:-1]), roots=[chain[-1]]
