@@ -17,7 +17,9 @@ def lazy_exports(package: str, exports: Mapping[str, str]) -> Callable[[str], ob
     """A ``__getattr__`` for ``package`` taking each name from its module in ``exports``.
 
     ``exports`` maps each re-exported name to the module, relative to the
-    package, that defines it (``{"Verifier": "verifier"}``).
+    package, that defines it (``{"Verifier": "verifier"}``). A name that is also the
+    name of one of the package's modules cannot be lazy: importing that module binds
+    the module to it. Import such a name eagerly.
     """
 
     def get(name: str) -> object:
