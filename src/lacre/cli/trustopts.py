@@ -41,7 +41,8 @@ TUF_TIMEOUT_S = 4
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
-@dataclass(frozen=True, kw_only=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class TrustChoice:
     """Where the trusted root and the signing config come from."""
 
@@ -58,7 +59,8 @@ class TrustChoice:
             raise click.UsageError("use either --instance or --trust-config, not both")
 
 
-@dataclass(frozen=True, kw_only=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class TrustDocuments:
     """The trusted root and (if any) the signing config, as bytes."""
 

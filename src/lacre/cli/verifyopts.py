@@ -32,7 +32,8 @@ GITHUB_CLAIMS = ("repository", "ref", "trigger", "sha", "name")
 """The GitHub workflow claims a policy can name (``--certificate-github-workflow-<claim>``)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class IdentityRequest:
     """What the identity options ask of the signing certificate."""
 

@@ -34,7 +34,8 @@ _PEM_BEGIN = b"-----BEGINCERTIFICATE-----"
 _PEM_END = b"-----ENDCERTIFICATE-----"
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, eq=False, repr=False)
 class Signed:
     """What the bundle claims was signed, and by whom."""
 
