@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from lacre.cli.passphrase import key_passphrase
 from lacre.cli.trustopts import TrustChoice, load_trust
 from lacre.errors import ConfigError, InvalidInput
 
@@ -139,6 +138,7 @@ def _one(exact: str | None, regexp: str | None, flag: str) -> tuple[str, bool]:
 
 def load_public_key(value: str) -> PublicKey:
     """A PEM public key file, or the public half of a ``file:`` or ``pkcs11:`` key."""
+    from lacre.cli.passphrase import key_passphrase
     from lacre.keys import PublicKey, load_signer
 
     if value.startswith("pkcs11:"):

@@ -31,7 +31,8 @@ class VerifiedTime:
     time: dt.datetime
 
 
-@dataclass
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(eq=False, repr=False)
 class TimestampReport:
     """The timestamps that verified and the reasons the others did not."""
 
