@@ -41,7 +41,8 @@ TUF_TIMEOUT_S = 4
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
-@dataclass(frozen=True, kw_only=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class TrustChoice:
     """Where the trusted root and the signing config come from."""
 
@@ -58,7 +59,8 @@ class TrustChoice:
             raise click.UsageError("use either --instance or --trust-config, not both")
 
 
-@dataclass(frozen=True, kw_only=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class TrustDocuments:
     """The trusted root and (if any) the signing config, as bytes."""
 
@@ -127,12 +129,20 @@ def _base_documents(choice: TrustChoice) -> TrustDocuments:
 
 
 def public_good_documents(cache: Path, *, offline: bool) -> TrustDocuments:
-    """The public-good trust material: updated through TUF, else cached, else shipped."""
+    """The public-good trust material: updated through TUF, else cached, else shipped.
+
+    python-tuf is imported only when an update is attempted or a cache is read:
+    offline with nothing cached, the shipped copy is used straight away.
+    """
     from lacre.errors import Error
-    from lacre.trust.client import TrustClient
+    from lacre.trust.cache import ClientCache
     from lacre.trust.public_good import PUBLIC_GOOD_TUF_URL, public_good_tuf_root
 
-    client = TrustClient(PUBLIC_GOOD_TUF_URL, cache, fetcher=_fetcher())
+    if offline and not ClientCache.for_url(cache, PUBLIC_GOOD_TUF_URL).is_bootstrapped():
+        return _shipped_documents(warnings=())
+    from lacre.trust.client import TrustClient
+
+    client = TrustClient(PUBLIC_GOOD_TUF_URL, cache, fetcher=None if offline else _fetcher())
     problem = "offline"
     if not offline:
         try:
@@ -150,22 +160,28 @@ def public_good_documents(cache: Path, *, offline: bool) -> TrustDocuments:
 
 def _public_good_fallback(client: Any, problem: str, *, quiet: bool) -> TrustDocuments:
     from lacre.errors import Error
-    from lacre.sign.defaults import public_good_signing_config_bytes
-    from lacre.verify.roots import public_good_trusted_root_bytes
 
     try:
         material = client.cached()
     except Error:
         warnings = () if quiet else (f"{problem}; using the trust material shipped with lacre",)
-        return TrustDocuments(
-            trusted_root=public_good_trusted_root_bytes(),
-            signing_config=public_good_signing_config_bytes(),
-            warnings=warnings,
-        )
+        return _shipped_documents(warnings=warnings)
     return TrustDocuments(
         trusted_root=material.trusted_root,
         signing_config=material.signing_config,
         warnings=() if quiet else (f"{problem}; using the cached trust material",),
+    )
+
+
+def _shipped_documents(*, warnings: tuple[str, ...]) -> TrustDocuments:
+    """The public-good trusted root and signing config shipped with lacre."""
+    from lacre.sign.defaults import public_good_signing_config_bytes
+    from lacre.verify.roots import public_good_trusted_root_bytes
+
+    return TrustDocuments(
+        trusted_root=public_good_trusted_root_bytes(),
+        signing_config=public_good_signing_config_bytes(),
+        warnings=warnings,
     )
 
 

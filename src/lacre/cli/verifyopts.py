@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from lacre.cli.passphrase import key_passphrase
 from lacre.cli.trustopts import TrustChoice, load_trust
 from lacre.errors import ConfigError, InvalidInput
 
@@ -32,7 +31,8 @@ GITHUB_CLAIMS = ("repository", "ref", "trigger", "sha", "name")
 """The GitHub workflow claims a policy can name (``--certificate-github-workflow-<claim>``)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class IdentityRequest:
     """What the identity options ask of the signing certificate."""
 
@@ -138,6 +138,7 @@ def _one(exact: str | None, regexp: str | None, flag: str) -> tuple[str, bool]:
 
 def load_public_key(value: str) -> PublicKey:
     """A PEM public key file, or the public half of a ``file:`` or ``pkcs11:`` key."""
+    from lacre.cli.passphrase import key_passphrase
     from lacre.keys import PublicKey, load_signer
 
     if value.startswith("pkcs11:"):

@@ -12,13 +12,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lacre.errors import InvalidInput, TooLarge
 from lacre.jsontypes import MISSING
 from lacre.models import protojson as pj
-from lacre.models.envelope import DsseEnvelope, parse_envelope
 from lacre.models.tlog_entry import TransparencyLogEntry, is_rekor_v2
+
+if TYPE_CHECKING:
+    from lacre.models.envelope import DsseEnvelope
 
 MEDIA_TYPE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 """The canonical media type of bundles this package writes."""
@@ -174,6 +176,8 @@ def _content(document: Mapping[str, Any]) -> tuple[MessageSignature | None, Dsse
     if message is not None:
         return _message_signature(message), None
     assert envelope is not None
+    from lacre.models.envelope import parse_envelope
+
     parsed = parse_envelope(envelope, "bundle.dsseEnvelope")
     if len(parsed.signatures) != 1:
         raise InvalidInput(

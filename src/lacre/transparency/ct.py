@@ -11,11 +11,15 @@ from a precertificate lives in :mod:`lacre.transparency.ct_precert`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.jsontypes import MISSING, type_name
-from lacre.keys import KeyAlgorithm, PublicKey, Signer
+from lacre.keys import KeyAlgorithm, PublicKey
 from lacre.transparency.note import b64decode, b64encode
+
+if TYPE_CHECKING:
+    from lacre.keys import Signer
 
 SCT_VERSION_V1 = 0
 """``sct_version`` of RFC 6962 SCTs (``v1(0)``)."""

@@ -16,12 +16,15 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from lacre.errors import InvalidInput, VerificationError
-from lacre.keys import KeyAlgorithm, PublicKey, Signer
+from lacre.keys import KeyAlgorithm, PublicKey
+
+if TYPE_CHECKING:
+    from lacre.keys import Signer
 
 MAX_NOTE_BYTES = 1 << 20
 """The largest signed note (text and signatures) that :meth:`SignedNote.parse` accepts."""

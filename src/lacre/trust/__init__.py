@@ -1,10 +1,19 @@
-"""TUF: the instance's repository and the client that fetches trust from it."""
+"""TUF: the instance's repository and the client that fetches trust from it.
 
-from lacre.trust.client import TrustClient, TrustMaterial
-from lacre.trust.metadata import Expiries
-from lacre.trust.repository import OnlineSigners, TufRepository
-from lacre.trust.targets import SIGNING_CONFIG, TRUSTED_ROOT
-from lacre.trust.workspace import Ceremony, Workspace
+Names are imported from their modules when first used (see :mod:`lacre.lazy`):
+python-tuf is loaded only by the code that talks TUF.
+"""
+
+from typing import TYPE_CHECKING
+
+from lacre.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from lacre.trust.client import TrustClient, TrustMaterial
+    from lacre.trust.metadata import Expiries
+    from lacre.trust.repository import OnlineSigners, TufRepository
+    from lacre.trust.targets import SIGNING_CONFIG, TRUSTED_ROOT
+    from lacre.trust.workspace import Ceremony, Workspace
 
 __all__ = [
     "SIGNING_CONFIG",
@@ -17,3 +26,18 @@ __all__ = [
     "TufRepository",
     "Workspace",
 ]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "TrustClient": "client",
+        "TrustMaterial": "client",
+        "Expiries": "metadata",
+        "OnlineSigners": "repository",
+        "TufRepository": "repository",
+        "SIGNING_CONFIG": "targets",
+        "TRUSTED_ROOT": "targets",
+        "Ceremony": "workspace",
+        "Workspace": "workspace",
+    },
+)

@@ -16,11 +16,13 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from lacre.errors import NotFound, StorageError
-from lacre.trust.chain import ChainFiles
-from lacre.trust.layout import root_versions
+
+if TYPE_CHECKING:
+    from lacre.trust.chain import ChainFiles
 
 ROOT_HISTORY = "root_history"
 
@@ -69,12 +71,16 @@ class ClientCache:
         return [_read(history / f"{version}.root.json") for version in self._root_versions()]
 
     def _root_versions(self) -> list[int]:
+        from lacre.trust.layout import root_versions  # it loads python-tuf
+
         history = self.metadata_dir / ROOT_HISTORY
         names = [path.name for path in history.glob("*.root.json")] if history.is_dir() else []
         return root_versions(names)
 
     def chain(self) -> ChainFiles:
         """The cached metadata chain (roots, timestamp, snapshot, targets)."""
+        from lacre.trust.chain import ChainFiles
+
         return ChainFiles(
             roots=self.roots(),
             timestamp=_read(self.metadata_dir / "timestamp.json"),

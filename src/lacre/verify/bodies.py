@@ -14,26 +14,28 @@ import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from lacre.dsse import pae
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
 from lacre.models import protojson as pj
 from lacre.models.bundle import HASH_ALGORITHMS, Bundle
-from lacre.models.envelope import DsseEnvelope
 from lacre.models.tlog_entry import TransparencyLogEntry
 from lacre.verify.artifact import Artifact
+
+if TYPE_CHECKING:
+    from lacre.models.envelope import DsseEnvelope
 
 _V1_HASHES = ("sha256", "sha384", "sha512")
 _PEM_BEGIN = b"-----BEGINCERTIFICATE-----"
 _PEM_END = b"-----ENDCERTIFICATE-----"
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, eq=False, repr=False)
 class Signed:
     """What the bundle claims was signed, and by whom."""
 
@@ -118,6 +120,8 @@ def _hashedrekord_v2(spec: Mapping[str, Any], signed: Signed) -> None:
     hash_name = HASH_ALGORITHMS[algorithm]
     envelope = signed.envelope
     if envelope is not None:
+        from lacre.dsse import pae
+
         expected = hashlib.new(hash_name, pae(envelope.payload_type, envelope.payload)).digest()
         _same_digest(expected.hex(), digest.hex(), "digest of the DSSE envelope (PAE)")
     else:

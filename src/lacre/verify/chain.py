@@ -111,7 +111,8 @@ class ChainValidator:
         return failure
 
 
-@dataclass(frozen=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, eq=False, repr=False)
 class _Leaf:
     certificate: x509.Certificate
     der: bytes | None

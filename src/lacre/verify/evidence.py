@@ -34,7 +34,8 @@ class Thresholds:
                 raise InvalidInput(f"threshold {name}", expected=">= 1", found=getattr(self, name))
 
 
-@dataclass(frozen=True, kw_only=True)
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class Evidence:
     """A bundle with the trust it is checked against."""
 

@@ -10,13 +10,16 @@ name the artifact's digest among its subjects.
 from __future__ import annotations
 
 import hmac
+from typing import TYPE_CHECKING
 
-from lacre.dsse import IN_TOTO_PAYLOAD_TYPE, Statement, pae
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
 from lacre.models.bundle import HASH_ALGORITHMS, MessageSignature
-from lacre.models.envelope import DsseEnvelope
 from lacre.verify.artifact import Artifact
+
+if TYPE_CHECKING:
+    from lacre.dsse import Statement
+    from lacre.models.envelope import DsseEnvelope
 
 
 def verify_message_signature(message: MessageSignature, key: PublicKey, artifact: Artifact) -> None:
@@ -52,6 +55,8 @@ def _verify_over_artifact(signature: bytes, key: PublicKey, artifact: Artifact) 
 
 def verify_dsse(envelope: DsseEnvelope, key: PublicKey, artifact: Artifact) -> None:
     """Check the DSSE signature and that the artifact is a subject of the statement."""
+    from lacre.dsse import IN_TOTO_PAYLOAD_TYPE, Statement, pae
+
     try:
         key.verify(envelope.signatures[0].sig, pae(envelope.payload_type, envelope.payload))
     except InvalidInput as exc:

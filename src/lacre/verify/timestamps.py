@@ -12,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from lacre.errors import VerificationError
 from lacre.models.trust_reader import Authority
 from lacre.verify.lru import Lru
-from lacre.verify.rfc3161 import TimestampToken, TrustedTsa, parse_response
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from lacre.verify.rfc3161 import TimestampToken, TrustedTsa
 
 MAX_TIMESTAMPS = 32
 
@@ -31,7 +34,8 @@ class VerifiedTime:
     time: dt.datetime
 
 
-@dataclass
+# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
+@dataclass(eq=False, repr=False)
 class TimestampReport:
     """The timestamps that verified and the reasons the others did not."""
 
@@ -61,6 +65,8 @@ def verify_timestamps(
 
 
 def _verify_one(data: bytes, signature: bytes, authorities: Sequence[Authority]) -> VerifiedTime:
+    from lacre.verify.rfc3161 import parse_response  # only bundles with timestamps load it
+
     token = parse_response(data)
     reasons = []
     for authority in authorities:
@@ -91,6 +97,8 @@ _PREPARED: Lru[tuple[x509.Certificate, ...], TrustedTsa] = Lru(64)
 
 
 def _prepared(chain: tuple[x509.Certificate, ...]) -> TrustedTsa:
+    from lacre.verify.rfc3161 import TrustedTsa
+
     prepared = _PREPARED.get(chain)
     if prepared is None:
         prepared = TrustedTsa(chain)

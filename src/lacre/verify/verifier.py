@@ -22,7 +22,6 @@ from lacre.verify.bodies import Signed
 from lacre.verify.evidence import Evidence, Thresholds, check_entries, establish_times
 from lacre.verify.keyless import check_certificate, load_leaf
 from lacre.verify.policy import ManagedKey, Policy
-from lacre.verify.roots import public_good_trusted_root
 from lacre.verify.signature import verify_dsse, verify_message_signature
 from lacre.verify.timestamps import VerifiedTime
 
@@ -55,6 +54,8 @@ class Verifier:
     @classmethod
     def public_good(cls, *, thresholds: Thresholds | None = None) -> Verifier:
         """A verifier for the Sigstore public-good instance (its embedded trusted root)."""
+        from lacre.verify.roots import public_good_trusted_root
+
         return cls(public_good_trusted_root(), thresholds=thresholds)
 
     def verify(

@@ -1,0 +1,107 @@
+"""What a cold ``lacre verify-blob`` imports: only what verifying a hashedrekord bundle needs.
+
+Start-up time of the command is mostly import time, so these tests guard the
+import structure: each runs the command in a fresh interpreter and checks that
+modules a hashedrekord verification never uses (python-tuf, HTTP clients, DSSE,
+RFC 3161, signing, key URIs) were not imported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import lacre
+from lacre.verify.roots import public_good_trusted_root_bytes
+
+CASES = Path(__file__).parents[2] / "assets" / "conformance" / "bundle-verify"
+IDENTITY = (
+    "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
+    ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+)
+ISSUER = "https://token.actions.githubusercontent.com"
+VERIFY_BLOB = [
+    "verify-blob",
+    str(CASES / "a.txt"),
+    "--bundle",
+    str(CASES / "happy-path-v0.3" / "bundle.sigstore.json"),
+    "--certificate-identity",
+    IDENTITY,
+    "--certificate-oidc-issuer",
+    ISSUER,
+]
+NEVER = (
+    "tuf",
+    "securesystemslib",
+    "urllib3",
+    "httpx",
+    "requests",
+    "rfc3161_client",
+    "asn1crypto",
+    "lacre.verify.rfc3161",
+    "pkcs11",
+    "lacre.dsse",
+    "lacre.models.envelope",
+    "lacre.keys.uri",
+    "lacre.keys.pkcs11",
+    "lacre.trust.client",
+    "lacre.sign.context",
+    "lacre.clients",
+    "lacre.transparency.tiles",
+)
+"""Modules (and their submodules) that verifying a hashedrekord bundle must not import."""
+
+_RUN = """
+import json, runpy, sys
+sys.argv = ["lacre", *json.loads(sys.argv[1])]
+try:
+    runpy.run_module("lacre", run_name="__main__")
+except SystemExit as exc:
+    status = exc.code
+else:
+    status = 0
+print(json.dumps({"status": status, "modules": sorted(sys.modules)}))
+"""
+
+
+def imported_by(args: list[str], cache: Path) -> list[str]:
+    """The modules ``python -m lacre ARGS`` imported, in a fresh interpreter; it must succeed."""
+    source = str(Path(lacre.__file__).parents[1])
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "LACRE_OFFLINE": ""}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["status"] in (0, None), done.stderr
+    modules: list[str] = report["modules"]
+    return modules
+
+
+def unwanted(modules: list[str]) -> list[str]:
+    """The modules of :data:`NEVER` (or inside them) among ``modules``."""
+    return [name for name in modules if any(name == n or name.startswith(f"{n}.") for n in NEVER)]
+
+
+def test_verify_blob_with_a_trusted_root_imports_only_the_verification_path(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "trusted_root.json"
+    root.write_bytes(public_good_trusted_root_bytes())
+    modules = imported_by([*VERIFY_BLOB, "--trusted-root", str(root)], tmp_path / "cache")
+    assert unwanted(modules) == []
+    assert "lacre.verify.roots" not in modules  # the shipped root is not read
+
+
+def test_offline_verify_blob_with_nothing_cached_never_loads_tuf(tmp_path: Path) -> None:
+    modules = imported_by([*VERIFY_BLOB, "--offline"], tmp_path / "cache")
+    assert unwanted(modules) == []
+    assert not (tmp_path / "cache").exists()
