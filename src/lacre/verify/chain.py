@@ -88,7 +88,7 @@ class ChainValidator:
     ) -> VerificationError | None:
         try:
             for position, cert in enumerate((leaf.certificate, *authority.chain)):
-                _check_time(cert, at, position)
+                check_valid_at(cert, at, position)
         except VerificationError as exc:
             return exc
         if number not in self._chain_checks:
@@ -166,12 +166,12 @@ def _check_trusted_chain(chain: Sequence[x509.Certificate]) -> None:
         position = index + 1  # the signing certificate is at position 0 of the path
         _check_critical(cert, position)
         _check_ca(cert, intermediates_below=index, position=position)
-        _check_issuer(cert, chain[index + 1] if index + 1 < len(chain) else cert)
+        check_issued_by(cert, chain[index + 1] if index + 1 < len(chain) else cert)
 
 
 def _check_leaf_in_path(leaf: x509.Certificate, issuer: x509.Certificate) -> None:
     _check_critical(leaf, 0)
-    _check_issuer(leaf, issuer)
+    check_issued_by(leaf, issuer)
 
 
 def _failure(check: Callable[[], None]) -> VerificationError | None:
@@ -182,7 +182,8 @@ def _failure(check: Callable[[], None]) -> VerificationError | None:
     return None
 
 
-def _check_time(cert: x509.Certificate, at: dt.datetime, position: int) -> None:
+def check_valid_at(cert: x509.Certificate, at: dt.datetime, position: int) -> None:
+    """Raise :class:`VerificationError` unless ``cert`` (path ``position``) is valid at ``at``."""
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
         raise VerificationError(
             f"certificate {position} of the path ({_name(cert)}) is not valid at that time",
@@ -212,7 +213,8 @@ def _check_critical(cert: x509.Certificate, position: int) -> None:
         )
 
 
-def _check_issuer(child: x509.Certificate, issuer: x509.Certificate) -> None:
+def check_issued_by(child: x509.Certificate, issuer: x509.Certificate) -> None:
+    """Raise :class:`VerificationError` unless ``issuer`` signed ``child``."""
     try:
         child.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature) as exc:

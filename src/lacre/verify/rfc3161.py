@@ -1,48 +1,25 @@
-"""RFC 3161 timestamp responses, read once and checked against trusted timestamp authorities.
+"""RFC 3161 timestamp responses read for verification.
 
 :func:`parse_response` reads what a verifier needs from a ``TimeStampResp``
 and refuses anything that is not one: its status must be ``granted``, its token
-a CMS ``SignedData`` (RFC 5652) encapsulating a ``TSTInfo`` with exactly one
-``SignerInfo`` carrying signed attributes, each attribute once with one value.
-
-:meth:`TrustedTsa.verify` then requires, for one authority:
-
-* the signer is the authority's signing certificate (by issuer and serial
-  number, or by subject key identifier); a token that embeds certificates
-  embeds that certificate and, at most, the rest of the authority's chain;
-* the signed attributes hold the ``TSTInfo`` content type, the digest of the
-  encapsulated ``TSTInfo`` and an ESS signing-certificate attribute (RFC 2634
-  ``ESSCertID`` or RFC 5816 ``ESSCertIDv2``) whose first entry is the digest of
-  the authority's certificate;
-* the signature over the signed attributes verifies with the authority's key,
-  with the SignerInfo's digest algorithm (SHA-256, -384 or -512);
-* the ``TSTInfo`` imprints the SHA-256, -384 or -512 digest of the message;
-* every certificate of the authority's chain is valid at the ``genTime``.
-
-What depends on the trusted chain alone is checked once per chain and
-remembered by the process: each certificate is signed by the next and the root
-by itself, issuers are CAs that may sign certificates, and the signing
-certificate's extended key usage is critical and ``timeStamping`` only.
+a CMS ``SignedData`` (RFC 5652) over a ``TSTInfo`` in the versions RFC 5652
+allows, with exactly one ``SignerInfo`` carrying signed attributes (the ones a
+verifier reads once, with one value), hash algorithms SHA-1 (ESS only) or
+SHA-2 with absent or NULL parameters, and X.509 certificates only. What it
+reads is checked against a trusted authority by :mod:`lacre.verify.tsa`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import core, parser, tsp
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from lacre.errors import InvalidInput, VerificationError
-from lacre.keys import PublicKey
-from lacre.verify.lru import Lru
+from lacre.errors import VerificationError
 
 _HASHES = frozenset({"sha256", "sha384", "sha512"})
 _ESS_HASHES = frozenset({"sha1", *_HASHES})
@@ -73,7 +50,7 @@ _SIGNATURE_ALGORITHMS = {
 }
 _SIGNED_DATA = _oid("1.2.840.113549.1.7.2")
 _NULL = b"\x05\x00"
-_TST_INFO = _oid("1.2.840.113549.1.9.16.1.4")
+TST_INFO = _oid("1.2.840.113549.1.9.16.1.4")
 _CONTENT_TYPE = _oid("1.2.840.113549.1.9.3")
 _MESSAGE_DIGEST = _oid("1.2.840.113549.1.9.4")
 _SIGNING_CERTIFICATE = _oid("1.2.840.113549.1.9.16.2.12")
@@ -92,7 +69,7 @@ class SignerId:
     def names(self, certificate: x509.Certificate) -> bool:
         """Whether this identifier names ``certificate``."""
         if self.key_id is not None:
-            found = _subject_key_id(certificate)
+            found = subject_key_id(certificate)
             return found is not None and hmac.compare_digest(found, self.key_id)
         return self.issuer_and_serial == issuer_and_serial(certificate)
 
@@ -106,7 +83,12 @@ def issuer_and_serial(certificate: x509.Certificate) -> bytes:
 
 @dataclass(frozen=True)
 class TimestampToken:
-    """What a verifier checks of one ``TimeStampResp``."""
+    """What a verifier checks of one ``TimeStampResp``.
+
+    ``signature_key_kind`` is ``ec`` or ``rsa`` for the signature algorithms
+    lacre knows (empty otherwise) and ``signature_digest`` the digest the
+    algorithm names, if it names one.
+    """
 
     signer: SignerId
     embedded: tuple[bytes, ...]
@@ -116,7 +98,9 @@ class TimestampToken:
     ess_hash: str | None
     ess_cert_hash: bytes
     digest_name: str
-    signature_algorithm: bytes
+    signature_algorithm: str
+    signature_key_kind: str
+    signature_digest: str | None
     signed_attributes: bytes
     signature: bytes
     imprint_hash: str
@@ -134,88 +118,6 @@ def parse_response(data: bytes) -> TimestampToken:
         ) from None
 
 
-class TrustedTsa:
-    """A trusted timestamp authority, prepared for checking many tokens.
-
-    ``chain`` is the authority's certificate chain, its signing certificate
-    first and its root last.
-    """
-
-    def __init__(self, chain: Sequence[x509.Certificate]) -> None:
-        """Prepare the signing certificate and its key; check the chain (once per process)."""
-        if not chain:
-            raise VerificationError("timestamp authority has no certificate chain")
-        self.chain = tuple(chain)
-        self.leaf = self.chain[0]
-        self.chain_der = frozenset(cert.public_bytes(Encoding.DER) for cert in self.chain)
-        self.leaf_der = self.leaf.public_bytes(Encoding.DER)
-        self.key = PublicKey.wrap(self.leaf.public_key())
-        algorithm = self.key.algorithm.value
-        self.key_kind = "ec" if "ECDSA" in algorithm else "rsa" if "RSA" in algorithm else "ed25519"
-        self.chain_failure = _trusted_chain_failure(self.chain)
-
-    def verify(self, token: TimestampToken, message: bytes) -> dt.datetime:
-        """Check ``token`` as this authority's timestamp over ``message``; return its genTime."""
-        if self.chain_failure is not None:
-            raise self.chain_failure
-        self._check_signer(token)
-        _check_attributes(token)
-        self._check_ess(token)
-        self._check_signature(token)
-        _check_imprint(token, message)
-        for position, certificate in enumerate(self.chain):
-            _check_valid_at(certificate, token.gen_time, position)
-        return token.gen_time
-
-    def _check_signer(self, token: TimestampToken) -> None:
-        if not token.signer.names(self.leaf):
-            raise VerificationError(
-                "timestamp is signed by another certificate",
-                expected=f"the TSA certificate {self.leaf.subject.rfc4514_string()}",
-                found="a SignerInfo naming another certificate",
-            )
-        unknown = [der for der in token.embedded if der not in self.chain_der]
-        if unknown or (token.embedded and self.leaf_der not in token.embedded):
-            raise VerificationError(
-                "timestamp embeds certificates other than its TSA's",
-                expected="none, or the TSA certificate and, at most, the rest of its chain",
-                found=f"{len(unknown)} certificate(s) outside the trusted chain"
-                if unknown
-                else "no TSA certificate",
-            )
-
-    def _check_ess(self, token: TimestampToken) -> None:
-        if token.ess_hash is None:
-            raise VerificationError(
-                "timestamp does not name its signing certificate",
-                expected="a signingCertificate or signingCertificateV2 attribute",
-                found="neither",
-            )
-        expected = hashlib.new(token.ess_hash, self.leaf_der).digest()
-        if not hmac.compare_digest(token.ess_cert_hash, expected):
-            raise VerificationError(
-                "timestamp names another signing certificate",
-                expected=f"{token.ess_hash}:{expected.hex()}",
-                found=f"{token.ess_hash}:{token.ess_cert_hash.hex()}",
-            )
-
-    def _check_signature(self, token: TimestampToken) -> None:
-        kind, implied = _SIGNATURE_ALGORITHMS.get(token.signature_algorithm, ("", None))
-        if kind != self.key_kind or implied not in (None, token.digest_name):
-            raise VerificationError(
-                "timestamp signature algorithm does not fit the TSA key and digest",
-                expected=f"{self.key_kind} with {token.digest_name}",
-                found=_dotted(token.signature_algorithm),
-            )
-        digest = hashlib.new(token.digest_name, token.signed_attributes).digest()
-        try:
-            self.key.verify_digest(token.signature, digest, token.digest_name)
-        except (VerificationError, InvalidInput) as exc:
-            raise VerificationError(
-                "timestamp signature does not verify with the TSA key", found=str(exc)
-            ) from None
-
-
 def _token(data: bytes) -> TimestampToken:
     outer = core.Sequence.load(data, strict=True)
     status = tsp.PKIStatusInfo.load(outer.contents)["status"].native  # a rejection has no token
@@ -226,11 +128,11 @@ def _token(data: bytes) -> TimestampToken:
     signed_data = token["content"]
     encapsulated = signed_data["encap_content_info"]
     kinds = (token["content_type"].contents, encapsulated["content_type"].contents)
-    if kinds != (_SIGNED_DATA, _TST_INFO):
+    if kinds != (_SIGNED_DATA, TST_INFO):
         raise VerificationError(
             "timestamp token is not a SignedData over a TSTInfo",
             expected="signed_data / tst_info",
-            found=" / ".join(_dotted(kind) for kind in kinds),
+            found=" / ".join(dotted(kind) for kind in kinds),
         )
     signers = signed_data["signer_infos"]
     if len(signers) != 1:
@@ -240,6 +142,8 @@ def _token(data: bytes) -> TimestampToken:
     signer = signers[0]
     signed_attributes = _as_set(signer["signed_attrs"])  # before reading them re-encodes them
     digest_name = _algorithm(signer["digest_algorithm"], "SignerInfo digest algorithm")
+    algorithm = signer["signature_algorithm"]["algorithm"]
+    key_kind, implied = _SIGNATURE_ALGORITHMS.get(algorithm.contents, ("", None))
     _check_structure(signed_data, signer, digest_name)
     content = _content(encapsulated["content"])
     attributes = _attributes(signer["signed_attrs"])
@@ -257,7 +161,9 @@ def _token(data: bytes) -> TimestampToken:
         ess_hash=ess_hash,
         ess_cert_hash=ess_cert_hash,
         digest_name=digest_name,
-        signature_algorithm=signer["signature_algorithm"]["algorithm"].contents,
+        signature_algorithm=algorithm.dotted,
+        signature_key_kind=key_kind,
+        signature_digest=implied,
         signed_attributes=signed_attributes,
         signature=_octets(signer["signature"]),
         imprint_hash=_algorithm(imprint["hash_algorithm"], "message imprint algorithm"),
@@ -314,7 +220,7 @@ def _attributes(attributes: Any) -> dict[bytes, Any]:
         values = attribute["values"]
         if kind in found or len(values) != 1:
             raise VerificationError(
-                f"timestamp signed attribute {_dotted(kind)} must appear once, with one value"
+                f"timestamp signed attribute {dotted(kind)} must appear once, with one value"
             )
         found[kind] = values[0]
     return found
@@ -381,53 +287,19 @@ def _algorithm(identifier: Any, what: str, allowed: frozenset[str] = _HASHES) ->
     return str(name)
 
 
-def _dotted(contents: bytes) -> str:
+def dotted(contents: bytes) -> str:
+    """The dotted form of the OBJECT IDENTIFIER whose DER contents are ``contents``."""
     dotted: str = core.ObjectIdentifier.load(parser.emit(0, 0, 6, contents)).dotted
     return dotted
 
 
-def _check_attributes(token: TimestampToken) -> None:
-    if token.content_type != _TST_INFO:
-        raise VerificationError(
-            "timestamp content-type attribute",
-            expected="1.2.840.113549.1.9.16.1.4 (TSTInfo)",
-            found=_dotted(token.content_type),
-        )
-    expected = hashlib.new(token.digest_name, token.content).digest()
-    if not hmac.compare_digest(token.message_digest, expected):
-        raise VerificationError(
-            "timestamp message-digest attribute does not match its TSTInfo",
-            expected=expected.hex(),
-            found=token.message_digest.hex(),
-        )
-
-
-def _check_imprint(token: TimestampToken, message: bytes) -> None:
-    expected = hashlib.new(token.imprint_hash, message).digest()
-    if not hmac.compare_digest(token.imprint, expected):
-        raise VerificationError(
-            "timestamp is over another message",
-            expected=f"{token.imprint_hash}:{expected.hex()}",
-            found=f"{token.imprint_hash}:{token.imprint.hex()}",
-        )
-
-
-def _subject_key_id(certificate: x509.Certificate) -> bytes | None:
+def subject_key_id(certificate: x509.Certificate) -> bytes | None:
+    """The subject key identifier of ``certificate``, if it has a readable one."""
     try:
         extension = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
     except (x509.ExtensionNotFound, ValueError, x509.DuplicateExtension):
         return None
     return extension.value.digest
-
-
-def _check_valid_at(certificate: x509.Certificate, moment: dt.datetime, position: int) -> None:
-    if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
-        raise VerificationError(
-            f"TSA certificate {position} of the chain is not valid at the timestamp's genTime",
-            expected=f"{certificate.not_valid_before_utc.isoformat()} .. "
-            f"{certificate.not_valid_after_utc.isoformat()}",
-            found=moment.isoformat(),
-        )
 
 
 def _utc(moment: object) -> dt.datetime:
@@ -436,76 +308,3 @@ def _utc(moment: object) -> dt.datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)
-
-
-_CHECKED_CHAINS: Lru[tuple[x509.Certificate, ...], bool] = Lru(64)
-"""TSA chains whose own checks passed, shared by every verifier of the process."""
-
-
-def _trusted_chain_failure(chain: tuple[x509.Certificate, ...]) -> VerificationError | None:
-    if _CHECKED_CHAINS.get(chain):
-        return None
-    try:
-        _check_leaf_usage(chain[0])
-        for position, certificate in enumerate(chain[1:], start=1):
-            _check_issuer_is_ca(certificate, position)
-        for position, certificate in enumerate(chain):
-            issuer = chain[position + 1] if position + 1 < len(chain) else certificate
-            _check_signed_by(certificate, issuer, position)
-    except VerificationError as exc:
-        return exc
-    _CHECKED_CHAINS.put(chain, True)
-    return None
-
-
-def _check_leaf_usage(leaf: x509.Certificate) -> None:
-    try:
-        extension = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-    except x509.ExtensionNotFound:
-        raise VerificationError(
-            "TSA certificate has no extended key usage", expected="critical timeStamping"
-        ) from None
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(f"TSA certificate extensions are malformed: {exc}") from None
-    usages = list(extension.value)
-    if not extension.critical or usages != [ExtendedKeyUsageOID.TIME_STAMPING]:
-        raise VerificationError(
-            "TSA certificate extended key usage",
-            expected="critical, timeStamping only",
-            found=f"{'critical' if extension.critical else 'not critical'}, "
-            + ", ".join(usage.dotted_string for usage in usages),
-        )
-
-
-def _check_issuer_is_ca(certificate: x509.Certificate, position: int) -> None:
-    try:
-        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except (x509.ExtensionNotFound, ValueError, x509.DuplicateExtension):
-        constraints = None
-    if constraints is None or not constraints.ca:
-        raise VerificationError(
-            f"TSA chain certificate {position} is not a CA", expected="CA:TRUE", found="CA:FALSE"
-        )
-    try:
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(f"TSA chain certificate {position}: {exc}") from None
-    if not usage.key_cert_sign:
-        raise VerificationError(
-            f"TSA chain certificate {position} may not sign certificates", expected="keyCertSign"
-        )
-
-
-def _check_signed_by(
-    certificate: x509.Certificate, issuer: x509.Certificate, position: int
-) -> None:
-    try:
-        certificate.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature) as exc:
-        raise VerificationError(
-            f"TSA chain certificate {position} is not signed by the next one",
-            expected=f"issuer {issuer.subject.rfc4514_string()}",
-            found=f"{certificate.issuer.rfc4514_string()} ({exc or 'bad signature'})",
-        ) from None

@@ -21,7 +21,8 @@ from lacre.verify.lru import Lru
 if TYPE_CHECKING:
     from cryptography import x509
 
-    from lacre.verify.rfc3161 import TimestampToken, TrustedTsa
+    from lacre.verify.rfc3161 import TimestampToken
+    from lacre.verify.tsa import TrustedTsa
 
 MAX_TIMESTAMPS = 32
 
@@ -97,7 +98,7 @@ _PREPARED: Lru[tuple[x509.Certificate, ...], TrustedTsa] = Lru(64)
 
 
 def _prepared(chain: tuple[x509.Certificate, ...]) -> TrustedTsa:
-    from lacre.verify.rfc3161 import TrustedTsa
+    from lacre.verify.tsa import TrustedTsa
 
     prepared = _PREPARED.get(chain)
     if prepared is None:

@@ -42,6 +42,7 @@ NEVER = (
     "rfc3161_client",
     "asn1crypto",
     "lacre.verify.rfc3161",
+    "lacre.verify.tsa",
     "pkcs11",
     "lacre.dsse",
     "lacre.models.envelope",
