@@ -69,12 +69,12 @@ class SignerId:
     def names(self, certificate: x509.Certificate) -> bool:
         """Whether this identifier names ``certificate``."""
         if self.key_id is not None:
-            found = subject_key_id(certificate)
+            found = _subject_key_id(certificate)
             return found is not None and hmac.compare_digest(found, self.key_id)
-        return self.issuer_and_serial == issuer_and_serial(certificate)
+        return self.issuer_and_serial == _issuer_and_serial(certificate)
 
 
-def issuer_and_serial(certificate: x509.Certificate) -> bytes:
+def _issuer_and_serial(certificate: x509.Certificate) -> bytes:
     """The DER ``IssuerAndSerialNumber`` of ``certificate``."""
     serial: bytes = core.Integer(certificate.serial_number).dump()
     sequence: bytes = parser.emit(0, 1, 16, certificate.issuer.public_bytes() + serial)
@@ -293,7 +293,7 @@ def dotted(contents: bytes) -> str:
     return dotted
 
 
-def subject_key_id(certificate: x509.Certificate) -> bytes | None:
+def _subject_key_id(certificate: x509.Certificate) -> bytes | None:
     """The subject key identifier of ``certificate``, if it has a readable one."""
     try:
         extension = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
