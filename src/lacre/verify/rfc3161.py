@@ -1,12 +1,13 @@
 """RFC 3161 timestamp responses read for verification.
 
-:func:`parse_response` reads what a verifier needs from a ``TimeStampResp``
-and refuses anything that is not one: its status must be ``granted``, its token
-a CMS ``SignedData`` (RFC 5652) over a ``TSTInfo`` in the versions RFC 5652
-allows, with exactly one ``SignerInfo`` carrying signed attributes (the ones a
-verifier reads once, with one value), hash algorithms SHA-1 (ESS only) or
-SHA-2 with absent or NULL parameters, and X.509 certificates only. What it
-reads is checked against a trusted authority by :mod:`lacre.verify.tsa`.
+:func:`parse_response` reads what a verifier needs from a DER ``TimeStampResp``
+and refuses anything else: its status must be granted, its token a CMS
+``SignedData`` (RFC 5652) over a ``TSTInfo`` in the versions RFC 5652 allows,
+with exactly one ``SignerInfo`` carrying signed attributes (the ones a verifier
+reads once, with one value), hash algorithms SHA-1 (ESS only) or SHA-2 with
+absent or NULL parameters, and X.509 certificates only. Every structure is
+read strictly by :mod:`lacre.verify.der`, the fields it does not use included.
+What it reads is checked against a trusted authority by :mod:`lacre.verify.tsa`.
 """
 
 from __future__ import annotations
@@ -14,49 +15,42 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 from dataclasses import dataclass
-from typing import Any
 
-from asn1crypto import core, parser, tsp
 from cryptography import x509
 
-from lacre.errors import VerificationError
+from lacre.errors import InvalidInput, VerificationError
+from lacre.verify import der
+from lacre.verify.der import OCTET_STRING, OID, SEQUENCE, SET, Reader, context, dotted
 
 _HASHES = frozenset({"sha256", "sha384", "sha512"})
 _ESS_HASHES = frozenset({"sha1", *_HASHES})
-
-
-def _oid(dotted: str) -> bytes:
-    """The DER contents of an OBJECT IDENTIFIER: fields are matched by these bytes."""
-    contents: bytes = core.ObjectIdentifier(dotted).contents
-    return contents
-
-
 _HASH_NAMES = {
-    _oid("1.3.14.3.2.26"): "sha1",
-    _oid("2.16.840.1.101.3.4.2.1"): "sha256",
-    _oid("2.16.840.1.101.3.4.2.2"): "sha384",
-    _oid("2.16.840.1.101.3.4.2.3"): "sha512",
+    der.oid("1.3.14.3.2.26"): "sha1",
+    der.oid("2.16.840.1.101.3.4.2.1"): "sha256",
+    der.oid("2.16.840.1.101.3.4.2.2"): "sha384",
+    der.oid("2.16.840.1.101.3.4.2.3"): "sha512",
 }
 _SIGNATURE_ALGORITHMS = {
     # For each signatureAlgorithm: the key type it needs and the digest it implies, if any.
-    _oid("1.2.840.10045.2.1"): ("ec", None),
-    _oid("1.2.840.10045.4.3.2"): ("ec", "sha256"),
-    _oid("1.2.840.10045.4.3.3"): ("ec", "sha384"),
-    _oid("1.2.840.10045.4.3.4"): ("ec", "sha512"),
-    _oid("1.2.840.113549.1.1.1"): ("rsa", None),
-    _oid("1.2.840.113549.1.1.11"): ("rsa", "sha256"),
-    _oid("1.2.840.113549.1.1.12"): ("rsa", "sha384"),
-    _oid("1.2.840.113549.1.1.13"): ("rsa", "sha512"),
+    der.oid("1.2.840.10045.2.1"): ("ec", None),
+    der.oid("1.2.840.10045.4.3.2"): ("ec", "sha256"),
+    der.oid("1.2.840.10045.4.3.3"): ("ec", "sha384"),
+    der.oid("1.2.840.10045.4.3.4"): ("ec", "sha512"),
+    der.oid("1.2.840.113549.1.1.1"): ("rsa", None),
+    der.oid("1.2.840.113549.1.1.11"): ("rsa", "sha256"),
+    der.oid("1.2.840.113549.1.1.12"): ("rsa", "sha384"),
+    der.oid("1.2.840.113549.1.1.13"): ("rsa", "sha512"),
 }
-_SIGNED_DATA = _oid("1.2.840.113549.1.7.2")
+_SIGNED_DATA = der.oid("1.2.840.113549.1.7.2")
+TST_INFO = der.oid("1.2.840.113549.1.9.16.1.4")
+_CONTENT_TYPE = der.oid("1.2.840.113549.1.9.3")
+_MESSAGE_DIGEST = der.oid("1.2.840.113549.1.9.4")
+_SIGNING_CERTIFICATE = der.oid("1.2.840.113549.1.9.16.2.12")
+_SIGNING_CERTIFICATE_V2 = der.oid("1.2.840.113549.1.9.16.2.47")
+_READ_ATTRIBUTES = frozenset(
+    {_CONTENT_TYPE, _MESSAGE_DIGEST, _SIGNING_CERTIFICATE, _SIGNING_CERTIFICATE_V2}
+)
 _NULL = b"\x05\x00"
-TST_INFO = _oid("1.2.840.113549.1.9.16.1.4")
-_CONTENT_TYPE = _oid("1.2.840.113549.1.9.3")
-_MESSAGE_DIGEST = _oid("1.2.840.113549.1.9.4")
-_SIGNING_CERTIFICATE = _oid("1.2.840.113549.1.9.16.2.12")
-_SIGNING_CERTIFICATE_V2 = _oid("1.2.840.113549.1.9.16.2.47")
-_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
-"""What asn1crypto raises for input that does not parse as the structure read."""
 
 
 @dataclass(frozen=True)
@@ -72,13 +66,6 @@ class SignerId:
             found = _subject_key_id(certificate)
             return found is not None and hmac.compare_digest(found, self.key_id)
         return self.issuer_and_serial == _issuer_and_serial(certificate)
-
-
-def _issuer_and_serial(certificate: x509.Certificate) -> bytes:
-    """The DER ``IssuerAndSerialNumber`` of ``certificate``."""
-    serial: bytes = core.Integer(certificate.serial_number).dump()
-    sequence: bytes = parser.emit(0, 1, 16, certificate.issuer.public_bytes() + serial)
-    return sequence
 
 
 @dataclass(frozen=True)
@@ -108,189 +95,288 @@ class TimestampToken:
     gen_time: dt.datetime
 
 
+@dataclass(frozen=True)
+class _SignerInfo:
+    signer: SignerId
+    digest_name: str
+    signed_attributes: bytes
+    attributes: dict[bytes, tuple[int, bytes]]
+    signature_algorithm: bytes
+    signature: bytes
+
+
 def parse_response(data: bytes) -> TimestampToken:
     """Read a DER ``TimeStampResp``; raise :class:`VerificationError` if it is not one."""
     try:
         return _token(data)
-    except _MALFORMED as exc:  # asn1crypto parses lazily: a bad field fails where it is read
+    except VerificationError:
+        raise
+    except InvalidInput as exc:
         raise VerificationError(
             "not a DER TimeStampResp", expected="a granted TimeStampResp", found=str(exc)
         ) from None
 
 
 def _token(data: bytes) -> TimestampToken:
-    outer = core.Sequence.load(data, strict=True)
-    status = tsp.PKIStatusInfo.load(outer.contents)["status"].native  # a rejection has no token
-    if status != "granted":
-        raise VerificationError("timestamp was not granted", expected="granted", found=status)
-    response = tsp.TimeStampResp.load(data, strict=True)
-    token = response["time_stamp_token"]
-    signed_data = token["content"]
-    encapsulated = signed_data["encap_content_info"]
-    kinds = (token["content_type"].contents, encapsulated["content_type"].contents)
-    if kinds != (_SIGNED_DATA, TST_INFO):
-        raise VerificationError(
-            "timestamp token is not a SignedData over a TSTInfo",
-            expected="signed_data / tst_info",
-            found=" / ".join(dotted(kind) for kind in kinds),
-        )
-    signers = signed_data["signer_infos"]
+    response = der.read_all(data, SEQUENCE, "TimeStampResp")
+    _check_granted(response.nested(SEQUENCE, "PKIStatusInfo"))
+    token = response.nested(SEQUENCE, "timeStampToken")
+    response.end()
+    content_type = token.read(OID, "ContentInfo contentType")
+    explicit = token.nested(context(0), "ContentInfo content")
+    token.end()
+    if content_type != _SIGNED_DATA:
+        raise _not_signed_data(content_type)
+    signed_data = explicit.nested(SEQUENCE, "SignedData")
+    explicit.end()
+    return _signed_data(signed_data)
+
+
+def _check_granted(status_info: Reader) -> None:
+    status = status_info.integer("PKIStatus")
+    status_info.optional(SEQUENCE, "statusString")
+    status_info.optional(der.BIT_STRING, "failInfo")
+    status_info.end()
+    if status != 0:
+        raise VerificationError("timestamp was not granted", expected="granted (0)", found=status)
+
+
+def _signed_data(reader: Reader) -> TimestampToken:
+    version = reader.integer("SignedData version")
+    if version not in (1, 3, 4, 5):
+        raise VerificationError("SignedData version", expected="1, 3, 4 or 5", found=version)
+    digests = [
+        _algorithm(item, "SignedData digest algorithm", _ESS_HASHES)
+        for _, item in der.elements(reader.read(SET, "digestAlgorithms"), SEQUENCE, "digest")
+    ]
+    content = _encapsulated(reader.nested(SEQUENCE, "encapContentInfo"))
+    certificates = reader.optional(context(0), "certificates")
+    reader.optional(context(1), "crls")
+    signers = der.elements(reader.read(SET, "signerInfos"), SEQUENCE, "signerInfos")
+    reader.end()
     if len(signers) != 1:
         raise VerificationError(
             "timestamp token signer count", expected="exactly one SignerInfo", found=len(signers)
         )
-    signer = signers[0]
-    signed_attributes = _as_set(signer["signed_attrs"])  # before reading them re-encodes them
-    digest_name = _algorithm(signer["digest_algorithm"], "SignerInfo digest algorithm")
-    algorithm = signer["signature_algorithm"]["algorithm"]
-    key_kind, implied = _SIGNATURE_ALGORITHMS.get(algorithm.contents, ("", None))
-    _check_structure(signed_data, signer, digest_name)
-    content = _content(encapsulated["content"])
-    attributes = _attributes(signer["signed_attrs"])
-    info = tsp.TSTInfo.load(content, strict=True)
-    if info["version"].native != "v1":
-        raise VerificationError("TSTInfo version", expected="v1", found=info["version"].native)
-    imprint = info["message_imprint"]
-    ess_hash, ess_cert_hash = _ess(attributes)
-    return TimestampToken(
-        signer=_signer_id(signer["sid"]),
-        embedded=_embedded(signed_data["certificates"]),
-        content=content,
-        content_type=_attribute(attributes, _CONTENT_TYPE, "contentType").contents,
-        message_digest=_octets(_attribute(attributes, _MESSAGE_DIGEST, "messageDigest")),
-        ess_hash=ess_hash,
-        ess_cert_hash=ess_cert_hash,
-        digest_name=digest_name,
-        signature_algorithm=algorithm.dotted,
-        signature_key_kind=key_kind,
-        signature_digest=implied,
-        signed_attributes=signed_attributes,
-        signature=_octets(signer["signature"]),
-        imprint_hash=_algorithm(imprint["hash_algorithm"], "message imprint algorithm"),
-        imprint=_octets(imprint["hashed_message"]),
-        gen_time=_utc(info["gen_time"].native),
-    )
+    signer = _signer_info(Reader(signers[0][1], "SignerInfo"))
+    if signer.digest_name not in digests:
+        raise VerificationError(
+            "SignedData digest algorithms do not list the signer's", expected=signer.digest_name
+        )
+    return _assemble(signer, content, certificates)
 
 
-def _check_structure(signed_data: Any, signer: Any, digest_name: str) -> None:
-    """Versions RFC 5652 allows here; the signer's digest among the SignedData's; every field read.
+def _encapsulated(reader: Reader) -> bytes:
+    content_type = reader.read(OID, "eContentType")
+    if content_type != TST_INFO:
+        raise _not_signed_data(content_type)
+    if reader.at_end():
+        raise VerificationError("timestamp token has no TSTInfo", expected="eContent", found="none")
+    explicit = reader.nested(context(0), "eContent")
+    reader.end()
+    content = explicit.read(OCTET_STRING, "eContent")
+    explicit.end()
+    return content
 
-    asn1crypto checks a field only when it is read: the fields no other check
-    reads are read here, so that a malformed one is refused too.
-    """
-    version = signed_data["version"].native
-    if version not in ("v1", "v3", "v4", "v5"):
-        raise VerificationError("SignedData version", expected="v1, v3, v4 or v5", found=version)
-    by_key_id = signer["sid"].name == "subject_key_identifier"
-    expected = "v3" if by_key_id else "v1"
-    if signer["version"].native != expected:
+
+def _signer_info(reader: Reader) -> _SignerInfo:
+    version = reader.integer("SignerInfo version")
+    if reader.peek() == SEQUENCE:
+        encoding, _ = reader.element(SEQUENCE, "issuerAndSerialNumber")
+        signer, expected = SignerId(issuer_and_serial=encoding), 1
+    else:
+        signer, expected = SignerId(key_id=reader.read(context(0, constructed=False), "sid")), 3
+    if version != expected:
         raise VerificationError(
             "SignerInfo version does not fit its signer identifier",
             expected=expected,
-            found=signer["version"].native,
+            found=version,
         )
-    algorithms = signed_data["digest_algorithms"]
-    listed = [_algorithm(item, "SignedData digest algorithm", _ESS_HASHES) for item in algorithms]
-    if digest_name not in listed:
-        raise VerificationError(
-            "SignedData digest algorithms do not list the signer's", expected=digest_name
-        )
-    signed_data["crls"].native  # noqa: B018 - read to be checked
-    signer["unsigned_attrs"].native  # noqa: B018 - read to be checked
-
-
-def _content(content: Any) -> bytes:
-    if not content.contents:
-        raise VerificationError("timestamp token has no TSTInfo", expected="eContent", found="none")
-    if content.method != 0:
-        raise VerificationError(
-            "timestamp TSTInfo is not DER", expected="a primitive OCTET STRING", found="constructed"
-        )
-    data: bytes = content.contents
-    return data
-
-
-def _attributes(attributes: Any) -> dict[bytes, Any]:
-    """The value of each signed attribute, by the DER contents of its type."""
-    if not attributes:
+    digest_name = _algorithm(reader.read(SEQUENCE, "digestAlgorithm"), "SignerInfo digest")
+    if reader.peek() != context(0):
         raise VerificationError("timestamp has no signed attributes", expected="signedAttrs")
-    found: dict[bytes, Any] = {}
-    for attribute in attributes:
-        kind = attribute["type"].contents
-        values = attribute["values"]
-        if kind in found or len(values) != 1:
+    encoding, attributes = reader.element(context(0), "signedAttrs")
+    algorithm = Reader(reader.read(SEQUENCE, "signatureAlgorithm"), "signatureAlgorithm")
+    signature_algorithm = algorithm.read(OID, "algorithm")
+    _check_no_parameters(algorithm, "signatureAlgorithm")
+    signature = reader.read(OCTET_STRING, "signature")
+    reader.optional(context(1), "unsignedAttrs")
+    reader.end()
+    return _SignerInfo(
+        signer=signer,
+        digest_name=digest_name,
+        signed_attributes=bytes([SET]) + encoding[1:],  # signed as a SET OF, not as [0]
+        attributes=_attributes(attributes),
+        signature_algorithm=signature_algorithm,
+        signature=signature,
+    )
+
+
+def _attributes(contents: bytes) -> dict[bytes, tuple[int, bytes]]:
+    """The single value (tag, contents) of each attribute a verifier reads, by type."""
+    found: dict[bytes, tuple[int, bytes]] = {}
+    items = der.elements(contents, SEQUENCE, "signedAttrs")
+    if not items:
+        raise VerificationError("timestamp has no signed attributes", expected="signedAttrs")
+    for _, attribute in items:
+        reader = Reader(attribute, "Attribute")
+        kind = reader.read(OID, "attrType")
+        values = Reader(reader.read(SET, "attrValues"), "attrValues")
+        reader.end()
+        read = [values.any("attrValue")]
+        while not values.at_end():
+            read.append(values.any("attrValue"))
+        if kind in _READ_ATTRIBUTES and (kind in found or len(read) != 1):
             raise VerificationError(
                 f"timestamp signed attribute {dotted(kind)} must appear once, with one value"
             )
-        found[kind] = values[0]
+        found[kind] = (read[0][0], read[0][2])
     return found
 
 
-def _as_set(attributes: Any) -> bytes:
-    """The signed attributes as signed: their received contents under a SET OF header.
+def _assemble(signer: _SignerInfo, content: bytes, certificates: bytes | None) -> TimestampToken:
+    attributes = signer.attributes
+    info = der.read_all(content, SEQUENCE, "TSTInfo")
+    imprint_hash, imprint, gen_time = _tst_info(info)
+    ess_hash, ess_cert_hash = _ess(attributes)
+    kind, implied = _SIGNATURE_ALGORITHMS.get(signer.signature_algorithm, ("", None))
+    return TimestampToken(
+        signer=signer.signer,
+        embedded=_embedded(certificates),
+        content=content,
+        content_type=_value(attributes, _CONTENT_TYPE, OID, "contentType"),
+        message_digest=_value(attributes, _MESSAGE_DIGEST, OCTET_STRING, "messageDigest"),
+        ess_hash=ess_hash,
+        ess_cert_hash=ess_cert_hash,
+        digest_name=signer.digest_name,
+        signature_algorithm=dotted(signer.signature_algorithm),
+        signature_key_kind=kind,
+        signature_digest=implied,
+        signed_attributes=signer.signed_attributes,
+        signature=signer.signature,
+        imprint_hash=imprint_hash,
+        imprint=imprint,
+        gen_time=gen_time,
+    )
 
-    Read before any attribute is: asn1crypto re-encodes a structure whose
-    children were parsed, and the signature covers the bytes as received.
-    """
-    signed: bytes = parser.emit(0, 1, 17, attributes.contents)  # universal, constructed, SET
-    return signed
+
+def _tst_info(reader: Reader) -> tuple[str, bytes, dt.datetime]:
+    """The imprint's hash and digest and the genTime of a TSTInfo (RFC 3161 section 2.4.2)."""
+    version = reader.integer("TSTInfo version")
+    if version != 1:
+        raise VerificationError("TSTInfo version", expected=1, found=version)
+    reader.read(OID, "policy")
+    imprint = reader.nested(SEQUENCE, "messageImprint")
+    hash_name = _algorithm(imprint.read(SEQUENCE, "hashAlgorithm"), "message imprint algorithm")
+    hashed = imprint.read(OCTET_STRING, "hashedMessage")
+    imprint.end()
+    reader.integer("serialNumber")
+    gen_time = der.generalized_time(reader.read(der.GENERALIZED_TIME, "genTime"), "genTime")
+    reader.optional(SEQUENCE, "accuracy")
+    reader.optional(der.BOOLEAN, "ordering")
+    if reader.peek() == der.INTEGER:
+        reader.integer("nonce")
+    reader.optional(context(0), "tsa")
+    reader.optional(context(1, constructed=True), "extensions")
+    reader.end()
+    return hash_name, hashed, gen_time
 
 
-def _attribute(attributes: dict[bytes, Any], kind: bytes, name: str) -> Any:
+def _ess(attributes: dict[bytes, tuple[int, bytes]]) -> tuple[str | None, bytes]:
+    """The hash algorithm and certificate hash of the first ESS certificate ID, if any."""
+    if _SIGNING_CERTIFICATE_V2 in attributes:
+        first = _first_cert_id(attributes, _SIGNING_CERTIFICATE_V2, "SigningCertificateV2")
+        name = "sha256"  # the DEFAULT of ESSCertIDv2.hashAlgorithm
+        if first.peek() == SEQUENCE:
+            name = _algorithm(
+                first.read(SEQUENCE, "hashAlgorithm"), "ESSCertIDv2 hash", _ESS_HASHES
+            )
+    elif _SIGNING_CERTIFICATE in attributes:
+        first = _first_cert_id(attributes, _SIGNING_CERTIFICATE, "SigningCertificate")
+        name = "sha1"
+    else:
+        return None, b""
+    cert_hash = first.read(OCTET_STRING, "certHash")
+    first.optional(SEQUENCE, "issuerSerial")
+    first.end()
+    return name, cert_hash
+
+
+def _first_cert_id(attributes: dict[bytes, tuple[int, bytes]], kind: bytes, name: str) -> Reader:
+    tag, contents = attributes[kind]
+    if tag != SEQUENCE:
+        raise VerificationError(f"timestamp {name} attribute", expected="a SEQUENCE", found=tag)
+    value = Reader(contents, name)
+    certs = der.elements(value.read(SEQUENCE, "certs"), SEQUENCE, "certs")
+    value.optional(SEQUENCE, "policies")
+    value.end()
+    if not certs:
+        raise VerificationError(f"timestamp {name} attribute lists no certificate")
+    return Reader(certs[0][1], f"{name} certificate ID")
+
+
+def _value(attributes: dict[bytes, tuple[int, bytes]], kind: bytes, tag: int, name: str) -> bytes:
     if kind not in attributes:
         raise VerificationError(f"timestamp has no {name} signed attribute", expected=name)
-    return attributes[kind]
-
-
-def _ess(attributes: dict[bytes, Any]) -> tuple[str | None, bytes]:
-    if _SIGNING_CERTIFICATE_V2 in attributes:
-        first = attributes[_SIGNING_CERTIFICATE_V2]["certs"][0]
-        name = _algorithm(first["hash_algorithm"], "ESSCertIDv2 hash algorithm", _ESS_HASHES)
-        return name, _octets(first["cert_hash"])
-    if _SIGNING_CERTIFICATE in attributes:
-        return "sha1", _octets(attributes[_SIGNING_CERTIFICATE]["certs"][0]["cert_hash"])
-    return None, b""
-
-
-def _octets(value: Any) -> bytes:
-    """The contents of a primitive OCTET STRING (asn1crypto refuses other types on reading)."""
-    if not isinstance(value, core.OctetString) or value.method != 0:
-        raise VerificationError("timestamp field", expected="a primitive OCTET STRING")
-    contents: bytes = value.contents
+    found, contents = attributes[kind]
+    if found != tag:
+        raise VerificationError(f"timestamp {name} attribute", expected=f"tag {tag}", found=found)
     return contents
 
 
-def _signer_id(sid: Any) -> SignerId:
-    if sid.name == "subject_key_identifier":
-        return SignerId(key_id=_octets(sid.chosen))
-    return SignerId(issuer_and_serial=sid.chosen.dump())
-
-
-def _embedded(certificates: Any) -> tuple[bytes, ...]:
+def _embedded(certificates: bytes | None) -> tuple[bytes, ...]:
     """The encoding of each certificate the token carries (other kinds are refused)."""
-    if not certificates:
+    if certificates is None:
         return ()
-    if any(item.name != "certificate" for item in certificates):
-        raise VerificationError("timestamp embeds a certificate of another kind than X.509")
-    return tuple(item.chosen.dump() for item in certificates)
+    return tuple(encoding for encoding, _ in der.elements(certificates, SEQUENCE, "certificates"))
 
 
-def _algorithm(identifier: Any, what: str, allowed: frozenset[str] = _HASHES) -> str:
+def _algorithm(contents: bytes, what: str, allowed: frozenset[str] = _HASHES) -> str:
     """The name of a hash AlgorithmIdentifier (parameters absent or NULL) among ``allowed``."""
-    oid = identifier["algorithm"]
-    name = _HASH_NAMES.get(oid.contents)
+    reader = Reader(contents, what)
+    algorithm = reader.read(OID, "algorithm")
+    name = _HASH_NAMES.get(algorithm)
     if name not in allowed:
-        raise VerificationError(what, expected=" or ".join(sorted(allowed)), found=oid.dotted)
-    parameters = identifier["parameters"]
-    if not isinstance(parameters, core.Void) and parameters.dump() != _NULL:
-        raise VerificationError(f"{what} parameters", expected="absent or NULL", found="a value")
+        raise VerificationError(
+            what, expected=" or ".join(sorted(allowed)), found=dotted(algorithm)
+        )
+    _check_no_parameters(reader, what)
     return str(name)
 
 
-def dotted(contents: bytes) -> str:
-    """The dotted form of the OBJECT IDENTIFIER whose DER contents are ``contents``."""
-    dotted: str = core.ObjectIdentifier.load(parser.emit(0, 0, 6, contents)).dotted
-    return dotted
+def _check_no_parameters(reader: Reader, what: str) -> None:
+    if not reader.at_end():
+        _, encoding, _ = reader.any("parameters")
+        if encoding != _NULL:
+            raise VerificationError(
+                f"{what} parameters", expected="absent or NULL", found="a value"
+            )
+    reader.end()
+
+
+def _not_signed_data(content_type: bytes) -> VerificationError:
+    return VerificationError(
+        "timestamp token is not a SignedData over a TSTInfo",
+        expected="signedData / TSTInfo",
+        found=dotted(content_type),
+    )
+
+
+def _issuer_and_serial(certificate: x509.Certificate) -> bytes:
+    """The DER ``IssuerAndSerialNumber`` of ``certificate``."""
+    serial = certificate.serial_number
+    magnitude = serial if serial >= 0 else ~serial
+    size = magnitude.bit_length() // 8 + 1  # room for the sign bit: minimal two's complement
+    integer = bytes([der.INTEGER]) + _length(size) + serial.to_bytes(size, "big", signed=True)
+    contents = certificate.issuer.public_bytes() + integer
+    return bytes([SEQUENCE]) + _length(len(contents)) + contents
+
+
+def _length(size: int) -> bytes:
+    if size < 0x80:
+        return bytes([size])
+    encoded = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(encoded)]) + encoded
 
 
 def _subject_key_id(certificate: x509.Certificate) -> bytes | None:
@@ -300,11 +386,3 @@ def _subject_key_id(certificate: x509.Certificate) -> bytes | None:
     except (x509.ExtensionNotFound, ValueError, x509.DuplicateExtension):
         return None
     return extension.value.digest
-
-
-def _utc(moment: object) -> dt.datetime:
-    if not isinstance(moment, dt.datetime):
-        raise VerificationError("TSTInfo genTime is not a time", found=type(moment).__name__)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)

@@ -36,8 +36,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
 from lacre.verify.chain import check_issued_by, check_valid_at
+from lacre.verify.der import dotted
 from lacre.verify.lru import Lru
-from lacre.verify.rfc3161 import TST_INFO, TimestampToken, dotted
+from lacre.verify.rfc3161 import TST_INFO, TimestampToken
 
 
 class TrustedTsa:

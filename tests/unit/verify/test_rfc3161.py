@@ -183,7 +183,7 @@ def test_re_signed_unchanged_attributes_verify(tsa: Tsa, der: bytes) -> None:
                 "signing_certificate_v2",
                 {"certs": [{"hash_algorithm": {"algorithm": "md5"}, "cert_hash": b"\x01" * 16}]},
             ),
-            "ESSCertIDv2 hash algorithm",
+            "ESSCertIDv2 hash",
         ),
     ],
     ids=[
@@ -222,7 +222,7 @@ def test_a_sha1_signer_digest_is_refused(tsa: Tsa, der: bytes) -> None:
     def sha1(info: cms.SignerInfo) -> None:
         info["digest_algorithm"] = {"algorithm": "sha1"}
 
-    assert "SignerInfo digest algorithm" in refused(tsa, resign(der, tsa, signer_info=sha1))
+    assert "SignerInfo digest" in refused(tsa, resign(der, tsa, signer_info=sha1))
 
 
 def test_a_signer_named_by_key_identifier_verifies(tsa: Tsa, der: bytes) -> None:
