@@ -90,7 +90,7 @@ class TransparencyLogEntry:
         proof = pj.optional_child(document, "inclusionProof", path)
         body = pj.get(document, "canonicalizedBody")
         return cls(
-            log_index=_non_negative(document, "logIndex", path),
+            log_index=_non_negative(document, "logIndex", path, default=0),
             log_id=pj.b64bytes(pj.child(document, "logId", path), "keyId", f"{path}.logId"),
             kind_version=KindVersion(
                 kind=pj.text(kind, "kind", f"{path}.kindVersion"),
@@ -132,7 +132,7 @@ def _proof(document: Mapping[str, Any], path: str) -> InclusionProof:
         )
     decoded = tuple(_hash(item, f"{path}.hashes[{n}]") for n, item in enumerate(hashes))
     return InclusionProof(
-        log_index=_non_negative(document, "logIndex", path),
+        log_index=_non_negative(document, "logIndex", path, default=0),
         root_hash=_hash(pj.get(document, "rootHash"), f"{path}.rootHash"),
         tree_size=_non_negative(document, "treeSize", path),
         hashes=decoded,

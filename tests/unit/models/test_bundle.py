@@ -85,6 +85,16 @@ def test_snake_case_and_numeric_int64_are_accepted(v03: dict[str, Any]) -> None:
     assert Bundle.from_json(v03).material.tlog_entries[0].log_index == entry["log_index"]
 
 
+def test_absent_log_indexes_are_zero_as_protobuf_json_omits_defaults(v03: dict[str, Any]) -> None:
+    entry = _entry(v03)
+    del entry["logIndex"]
+    del entry["inclusionProof"]["logIndex"]
+    parsed = Bundle.from_json(v03).material.tlog_entries[0]
+    assert parsed.log_index == 0
+    assert parsed.inclusion_proof is not None
+    assert parsed.inclusion_proof.log_index == 0
+
+
 def test_url_safe_unpadded_base64_is_accepted(v03: dict[str, Any]) -> None:
     signature = v03["messageSignature"]["signature"]
     v03["messageSignature"]["signature"] = signature.rstrip("=").replace("+", "-").replace("/", "_")
