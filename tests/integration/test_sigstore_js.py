@@ -29,9 +29,26 @@ StartServer = Callable[..., Server]
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("sigstore-js") / "data", "--dev")
+    """A dev server whose logs already hold an entry each (see ``seed_logs``)."""
+    workdir = tmp_path_factory.mktemp("sigstore-js")
+    running = Server(workdir / "data", "--dev")
+    seed_logs(running, workdir)
     yield running
     running.stop()
+
+
+def seed_logs(server: Server, workdir: Path) -> None:
+    """Log one entry in each log, so that no test's entry is a log's first.
+
+    sigstore-js writes a first entry without ``logIndex`` (protobuf-JSON omits
+    zeros), which sigstore-python cannot read: that is pinned by
+    ``test_a_logs_first_entry_from_js_verifies_in_lacre_only``, and kept out
+    of the other tests.
+    """
+    for version in (1, 2):
+        seed = workdir / f"seed-v{version}.txt"
+        seed.write_bytes(b"seed")
+        sign_with_sigstore_python(server, seed, "seed@example.com", version)
 
 
 @pytest.fixture
@@ -301,3 +318,24 @@ def test_library_signs_from_our_signing_config(
         assert_refused(by_python, "Unsupported DSSE log entry type: dsse/0.0.2")
     else:
         assert by_python.returncode == 0, by_python.stderr
+
+
+def test_a_logs_first_entry_from_js_verifies_in_lacre_only(tmp_path: Path, js: SigstoreJs) -> None:
+    """sigstore-js leaves out the first entry's ``logIndex``; lacre reads it as 0."""
+    fresh = Server(tmp_path / "data", "--dev")
+    try:
+        artifact = tmp_path / "first.bin"
+        artifact.write_bytes(b"the first entry")
+        bundle = tmp_path / "first.sigstore.json"
+        email = "frank@example.com"
+        made = js.sign_with_config(
+            "sign", artifact, bundle, fresh, rekor_version=1, token=fresh.token(email)
+        )
+        assert made.returncode == 0, made.stderr
+        assert "logIndex" not in entry_of(bundle)
+        assert lacre_verify(fresh, bundle, artifact, email) == {"TSA", "log"}
+        by_python = python_verify(fresh, bundle, artifact, email, tmp_path)
+        assert by_python.returncode != 0
+        assert "logIndex" in by_python.stderr
+    finally:
+        fresh.stop()
