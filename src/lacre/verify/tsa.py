@@ -56,7 +56,10 @@ class TrustedTsa:
         self.leaf = self.chain[0]
         self.chain_der = frozenset(cert.public_bytes(Encoding.DER) for cert in self.chain)
         self.leaf_der = self.leaf.public_bytes(Encoding.DER)
-        self.key = PublicKey.wrap(self.leaf.public_key())
+        try:
+            self.key = PublicKey.wrap(self.leaf.public_key())
+        except (InvalidInput, ValueError) as exc:  # cryptography: ValueError for a malformed key
+            raise VerificationError(f"TSA certificate key is unusable: {exc}") from None
         algorithm = self.key.algorithm.value
         self.key_kind = "ec" if "ECDSA" in algorithm else "rsa" if "RSA" in algorithm else "ed25519"
         self.chain_failure = _trusted_chain_failure(self.chain)

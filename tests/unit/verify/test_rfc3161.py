@@ -17,6 +17,7 @@ import pytest
 import rfc3161_client
 from asn1crypto import cms, tsp
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import dsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -278,6 +279,14 @@ def test_a_chain_through_a_non_ca_is_refused(tsa: Tsa, der: bytes) -> None:
     leaf, _ = tsa.chain.certificates
     with pytest.raises(VerificationError, match="is not a CA"):
         TrustedTsa([leaf, leaf]).verify(parse_response(der), MESSAGE)
+
+
+def test_a_tsa_key_lacre_cannot_verify_with_is_refused(tsa: Tsa, der: bytes) -> None:
+    dsa_key = dsa.generate_private_key(2048)
+    leaf = tsa.chain.certificates[0]
+    unusable = sign_certificate(like(leaf, dsa_key.public_key()), tsa.root_signer)
+    with pytest.raises(VerificationError, match="TSA certificate key is unusable"):
+        TrustedTsa([unusable, tsa.chain.certificates[1]])
 
 
 def test_an_empty_chain_is_refused() -> None:
