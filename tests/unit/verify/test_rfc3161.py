@@ -307,6 +307,12 @@ def test_no_tampered_response_lacre_accepts_is_refused_by_the_reference(
         assert reference_accepts(tsa, bytes(tampered))
 
 
+@given(data=st.binary(max_size=600), prefix=st.sampled_from([b"", b"\x30\x82", b"\x30\x81"]))
+def test_random_bytes_are_refused_with_a_reason(data: bytes, prefix: bytes) -> None:
+    with pytest.raises(VerificationError, match=r"TimeStampResp|not granted"):
+        parse_response(prefix + data)
+
+
 def lacre_accepts(tsa: Tsa, der: bytes) -> bool:
     """Whether lacre accepts ``der`` as ``tsa``'s timestamp over MESSAGE."""
     try:
