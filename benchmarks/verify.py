@@ -26,7 +26,9 @@ Phases, in order:
    bundle in a later one: only what distinct bundles share (the trusted
    root, the CA chain) is reused. The public-good bundles of the conformance
    suite (``happy-path-v0.1`` to ``-v0.3``) are measured the same way
-   against the embedded public-good trusted root.
+   against the embedded public-good trusted root, and so are its Rekor v2
+   bundles from Sigstore's staging instance (``rekor2-*`` cases that verify,
+   each with an RFC 3161 timestamp) against the staging trusted root.
 2. **Cold CLI.** ``lacre verify-blob`` and ``sigstore verify identity``, each
    a fresh Python process verifying one bundle of the main set offline, are
    run alternately; the medians are kept.
@@ -83,6 +85,15 @@ IDENTITY = "alice@example.com"
 ROOT = Path(__file__).resolve().parent.parent
 CONFORMANCE = ROOT / "tests" / "assets" / "conformance" / "bundle-verify"
 PUBLIC_GOOD_CASES = ("happy-path-v0.1", "happy-path-v0.2", "happy-path-v0.3")
+STAGING_V2_CASES = (
+    "rekor2-happy-path",
+    "rekor2-timestamp-with-embedded-cert",
+    "rekor2-timestamp-without-embedded-cert",
+    "rekor2-checkpoint-cosigned",
+    "rekor2-checkpoint-multiple-cosigs",
+    "rekor2-checkpoint-origin-not-first",
+)
+"""Rekor v2 + RFC 3161 bundles from Sigstore's staging instance, all under its trusted root."""
 PUBLIC_GOOD_IDENTITY = (
     "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/"
     ".github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
@@ -148,12 +159,22 @@ def public_good_set(workdir: Path) -> BundleSet:
     """The conformance suite's public-good Rekor v1 bundles."""
     root = workdir / "public_good_trusted_root.json"
     root.write_bytes(public_good_trusted_root_bytes())
+    return conformance_set("public_good", PUBLIC_GOOD_CASES, root)
+
+
+def staging_v2_set() -> BundleSet:
+    """Rekor v2 bundles with timestamps from the conformance suite (Sigstore staging)."""
+    root = CONFORMANCE / STAGING_V2_CASES[0] / "trusted_root.json"
+    return conformance_set("staging_v2", STAGING_V2_CASES, root)
+
+
+def conformance_set(name: str, cases: Sequence[str], trusted_root: Path) -> BundleSet:
+    """Conformance cases signed over ``a.txt`` by the suite's identity, under one trusted root."""
     artifact = (CONFORMANCE / "a.txt").read_bytes()
     items = [
-        ((CONFORMANCE / case / "bundle.sigstore.json").read_bytes(), artifact)
-        for case in PUBLIC_GOOD_CASES
+        ((CONFORMANCE / case / "bundle.sigstore.json").read_bytes(), artifact) for case in cases
     ]
-    return BundleSet("public_good", items, root, PUBLIC_GOOD_IDENTITY, PUBLIC_GOOD_ISSUER)
+    return BundleSet(name, items, trusted_root, PUBLIC_GOOD_IDENTITY, PUBLIC_GOOD_ISSUER)
 
 
 def lacre_round(bundles: BundleSet) -> Callable[[], None]:
@@ -322,6 +343,7 @@ def run(settings: Settings) -> dict[str, Any]:
         figures["lacre_verifies_per_s"] = main_figures["lacre_verifies_per_s"]
         figures.update(in_process(tsa, settings.rounds, "tsa_"))
         figures.update(in_process(public_good_set(workdir), settings.rounds * 20, "public_good_"))
+        figures.update(in_process(staging_v2_set(), settings.rounds * 10, "staging_v2_"))
         figures.update(cold_cli(cli_commands(main, config, workdir), settings.cli_runs, workdir))
     figures["wall_s"] = round(time.perf_counter() - started, 1)
     figures["targets"] = TARGETS
