@@ -80,14 +80,16 @@ def bundle_checks(bundle: bytes, keys: TrustedKeys) -> list[str]:
     return checks
 
 
-def verifications_per_s(bundles: Iterable[bytes], trusted_root: bytes) -> tuple[float, str]:
-    """The bound for ``bundles`` and a description of a bundle's checks (the most common)."""
+def verifications_per_s(
+    bundles: Iterable[bytes], trusted_root: bytes
+) -> tuple[float, str, dict[str, float]]:
+    """The bound for ``bundles``, the most common bundle's checks, and each key type's cost (s)."""
     keys = TrustedKeys(trusted_root)
     per_bundle = [bundle_checks(bundle, keys) for bundle in bundles]
     costs = {kind: signature_cost(kind) for kind in {k for checks in per_bundle for k in checks}}
     mean = statistics.fmean(sum(costs[kind] for kind in checks) for checks in per_bundle)
     shapes = Counter(_shape(checks) for checks in per_bundle)
-    return 1 / mean, shapes.most_common(1)[0][0]
+    return 1 / mean, shapes.most_common(1)[0][0], costs
 
 
 def _shape(checks: list[str]) -> str:

@@ -220,13 +220,14 @@ def in_process(bundles: BundleSet, rounds: int, prefix: str) -> dict[str, Any]:
             spent[client][0] += cpu
             spent[client][1] += wall
     total = len(bundles.items) * rounds
-    bound, checks = signature_bound(
+    bound, checks, costs = signature_bound(
         [bundle for bundle, _ in bundles.items], bundles.trusted_root.read_bytes()
     )
     figures: dict[str, Any] = {
         f"{prefix}bundles": len(bundles.items),
         f"{prefix}bundle_checks": checks,
         f"{prefix}signature_bound_per_s": round(bound, 1),
+        f"{prefix}signature_cost_us": {kind: round(cost * 1e6, 1) for kind, cost in costs.items()},
     }
     for client, (cpu, wall) in spent.items():
         figures[f"{prefix}{client}_verifies_per_s"] = round(total / cpu, 1)
@@ -288,27 +289,39 @@ def compile_lacre() -> None:
     compileall.compile_dir(Path(lacre.__file__).parent, quiet=1)
 
 
+FLOORS = {
+    "floor_python": "pass",
+    "floor_cryptography_x509": "import cryptography.x509",
+    "floor_click": "import click",
+}
+"""Fresh interpreters that only start, or only import what every verify-blob run imports."""
+
+
 def cold_cli(commands: dict[str, list[str]], runs: int, workdir: Path) -> dict[str, Any]:
-    """Median wall time of each command, run alternately in fresh processes."""
+    """Median wall time of each command and of each floor, run alternately in fresh processes."""
     compile_lacre()
     env = {**os.environ, "XDG_CACHE_HOME": str(workdir / "cache")}
     env["XDG_DATA_HOME"] = str(workdir / "data")
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    floors = {name: [sys.executable, "-c", code] for name, code in FLOORS.items()}
+    times: dict[str, list[float]] = {name: [] for name in [*commands, *floors]}
     for _ in range(runs):
-        for name, command in commands.items():
+        for name, command in [*commands.items(), *floors.items()]:
             started = time.perf_counter()
             done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
             times[name].append(time.perf_counter() - started)
             if done.returncode != 0:
                 raise RuntimeError(f"{name} refused the bundle: {done.stderr[-2000:]}")
     figures: dict[str, Any] = {
-        f"{name}_cli_s": round(statistics.median(values), 3) for name, values in times.items()
+        f"{name}_s" if name in floors else f"{name}_cli_s": round(statistics.median(values), 3)
+        for name, values in times.items()
     }
     figures["cli_ratio"] = round(figures["lacre_cli_s"] / figures["sigstore_python_cli_s"], 3)
     figures["lacre_cli_command"] = " ".join(commands["lacre"][1:4])
     say(
         f"cold CLI: lacre {figures['lacre_cli_s']} s, sigstore-python "
-        f"{figures['sigstore_python_cli_s']} s (x{figures['cli_ratio']})"
+        f"{figures['sigstore_python_cli_s']} s (x{figures['cli_ratio']}); a bare interpreter "
+        f"{figures['floor_python_s']} s, importing cryptography.x509 "
+        f"{figures['floor_cryptography_x509_s']} s, importing click {figures['floor_click_s']} s"
     )
     return figures
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 from cryptography import x509
 
+from lacre.der import encode as _der
+from lacre.der import read_tlv
 from lacre.errors import InvalidInput
 from lacre.transparency.ct import SignedCertificateTimestamp, TlsReader
 
@@ -26,49 +28,6 @@ _SEQUENCE = 0x30
 _OCTET_STRING = 0x04
 _OID = 0x06
 _EXTENSIONS_TAG = 0xA3  # [3] EXPLICIT, constructed
-
-
-def der_header(tag: int, length: int) -> bytes:
-    """The DER identifier and definite, minimal length octets of a ``length``-byte value."""
-    if length < 0x80:
-        return bytes([tag, length])
-    size = (length.bit_length() + 7) // 8
-    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big")
-
-
-def _der(tag: int, content: bytes) -> bytes:
-    return der_header(tag, len(content)) + content
-
-
-def read_tlv(data: bytes, offset: int, what: str) -> tuple[int, int, int]:
-    """Read the DER TLV at ``offset``: return (tag, content start, content end).
-
-    Only single-byte tags and definite, minimally encoded lengths are accepted.
-    """
-    if offset + 2 > len(data):
-        raise InvalidInput(f"{what}: truncated DER header", expected="2 bytes", found="fewer")
-    tag, first = data[offset], data[offset + 1]
-    if tag & 0x1F == 0x1F:
-        raise InvalidInput(f"{what}: multi-byte DER tags are not supported", found=hex(tag))
-    start = offset + 2
-    length = first
-    if first & 0x80:
-        size = first & 0x7F
-        raw = data[start : start + size]
-        if size == 0 or size > 4 or len(raw) != size:
-            raise InvalidInput(f"{what}: bad DER length", expected="definite length", found=first)
-        length = int.from_bytes(raw, "big")
-        if raw[0] == 0 or length < 0x80:
-            raise InvalidInput(f"{what}: non-minimal DER length", found=raw.hex())
-        start += size
-    end = start + length
-    if end > len(data):
-        raise InvalidInput(
-            f"{what}: truncated DER value",
-            expected=f"{length} bytes",
-            found=f"{len(data) - start} bytes",
-        )
-    return tag, start, end
 
 
 def _children(data: bytes, start: int, end: int, what: str) -> list[tuple[int, int, int]]:

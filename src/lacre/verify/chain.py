@@ -226,6 +226,18 @@ def check_issued_by(child: x509.Certificate, issuer: x509.Certificate) -> None:
 
 
 def _check_ca(cert: x509.Certificate, *, intermediates_below: int, position: int) -> None:
+    check_issuer_may_sign(cert, intermediates_below=intermediates_below)
+    extended = _extension(cert, x509.ExtendedKeyUsage)
+    if extended is not None and _CODE_SIGNING not in extended and _ANY_USAGE not in extended:
+        raise VerificationError(
+            f"issuer {_name(cert)} (path position {position}) does not allow code signing",
+            expected="codeSigning in its extended key usage",
+            found=", ".join(o.dotted_string for o in extended),
+        )
+
+
+def check_issuer_may_sign(cert: x509.Certificate, *, intermediates_below: int) -> None:
+    """Raise unless ``cert`` is a CA that may sign certificates, ``intermediates_below`` deep."""
     constraints = _basic_constraints(cert)
     if constraints is None or not constraints.ca:
         raise VerificationError(
@@ -244,13 +256,6 @@ def _check_ca(cert: x509.Certificate, *, intermediates_below: int, position: int
             f"issuer {_name(cert)} may not sign certificates",
             expected="keyCertSign",
             found="a KeyUsage without keyCertSign",
-        )
-    extended = _extension(cert, x509.ExtendedKeyUsage)
-    if extended is not None and _CODE_SIGNING not in extended and _ANY_USAGE not in extended:
-        raise VerificationError(
-            f"issuer {_name(cert)} (path position {position}) does not allow code signing",
-            expected="codeSigning in its extended key usage",
-            found=", ".join(o.dotted_string for o in extended),
         )
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 from cryptography import x509
 
+from lacre import der
+from lacre.der import OCTET_STRING, OID, SEQUENCE, SET, Reader, context, dotted
 from lacre.errors import InvalidInput, VerificationError
-from lacre.verify import der
-from lacre.verify.der import OCTET_STRING, OID, SEQUENCE, SET, Reader, context, dotted
 
 _HASHES = frozenset({"sha256", "sha384", "sha512"})
 _ESS_HASHES = frozenset({"sha1", *_HASHES})
@@ -60,12 +60,11 @@ class SignerId:
     issuer_and_serial: bytes = b""
     key_id: bytes | None = None
 
-    def names(self, certificate: x509.Certificate) -> bool:
-        """Whether this identifier names ``certificate``."""
+    def names(self, issuer_and_serial: bytes, key_id: bytes | None) -> bool:
+        """Whether this names the certificate with these :func:`issuer_and_serial` and key ID."""
         if self.key_id is not None:
-            found = _subject_key_id(certificate)
-            return found is not None and hmac.compare_digest(found, self.key_id)
-        return self.issuer_and_serial == _issuer_and_serial(certificate)
+            return key_id is not None and hmac.compare_digest(key_id, self.key_id)
+        return self.issuer_and_serial == issuer_and_serial
 
 
 @dataclass(frozen=True)
@@ -362,24 +361,16 @@ def _not_signed_data(content_type: bytes) -> VerificationError:
     )
 
 
-def _issuer_and_serial(certificate: x509.Certificate) -> bytes:
+def issuer_and_serial(certificate: x509.Certificate) -> bytes:
     """The DER ``IssuerAndSerialNumber`` of ``certificate``."""
     serial = certificate.serial_number
     magnitude = serial if serial >= 0 else ~serial
     size = magnitude.bit_length() // 8 + 1  # room for the sign bit: minimal two's complement
-    integer = bytes([der.INTEGER]) + _length(size) + serial.to_bytes(size, "big", signed=True)
-    contents = certificate.issuer.public_bytes() + integer
-    return bytes([SEQUENCE]) + _length(len(contents)) + contents
+    integer = der.encode(der.INTEGER, serial.to_bytes(size, "big", signed=True))
+    return der.encode(SEQUENCE, certificate.issuer.public_bytes() + integer)
 
 
-def _length(size: int) -> bytes:
-    if size < 0x80:
-        return bytes([size])
-    encoded = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(encoded)]) + encoded
-
-
-def _subject_key_id(certificate: x509.Certificate) -> bytes | None:
+def subject_key_id(certificate: x509.Certificate) -> bytes | None:
     """The subject key identifier of ``certificate``, if it has a readable one."""
     try:
         extension = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)

@@ -16,13 +16,9 @@ from typing import TYPE_CHECKING
 
 from lacre.errors import VerificationError
 from lacre.models.trust_reader import Authority
-from lacre.verify.lru import Lru
 
 if TYPE_CHECKING:
-    from cryptography import x509
-
     from lacre.verify.rfc3161 import TimestampToken
-    from lacre.verify.tsa import TrustedTsa
 
 MAX_TIMESTAMPS = 32
 
@@ -83,7 +79,9 @@ def _verify_one(data: bytes, signature: bytes, authorities: Sequence[Authority])
 
 
 def _verify_with(token: TimestampToken, signature: bytes, authority: Authority) -> VerifiedTime:
-    gen_time = _prepared(authority.chain).verify(token, signature)
+    from lacre.verify.tsa import trusted_tsa
+
+    gen_time = trusted_tsa(authority.chain).verify(token, signature)
     if not authority.validity.contains(gen_time):
         raise VerificationError(
             "timestamp genTime is outside the TSA's validity in the trusted root",
@@ -91,17 +89,3 @@ def _verify_with(token: TimestampToken, signature: bytes, authority: Authority) 
             found=gen_time.isoformat(),
         )
     return VerifiedTime(f"TSA {authority.uri}", gen_time)
-
-
-_PREPARED: Lru[tuple[x509.Certificate, ...], TrustedTsa] = Lru(64)
-"""Trusted authorities prepared for checking tokens, by certificate chain."""
-
-
-def _prepared(chain: tuple[x509.Certificate, ...]) -> TrustedTsa:
-    from lacre.verify.tsa import TrustedTsa
-
-    prepared = _PREPARED.get(chain)
-    if prepared is None:
-        prepared = TrustedTsa(chain)
-        _PREPARED.put(chain, prepared)
-    return prepared

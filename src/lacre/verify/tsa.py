@@ -33,12 +33,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
+from lacre.der import dotted
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
-from lacre.verify.chain import check_issued_by, check_valid_at
-from lacre.verify.der import dotted
+from lacre.verify.chain import check_issued_by, check_issuer_may_sign, check_valid_at
 from lacre.verify.lru import Lru
-from lacre.verify.rfc3161 import TST_INFO, TimestampToken
+from lacre.verify.rfc3161 import (
+    TST_INFO,
+    TimestampToken,
+    issuer_and_serial,
+    subject_key_id,
+)
 
 
 class TrustedTsa:
@@ -49,20 +54,22 @@ class TrustedTsa:
     """
 
     def __init__(self, chain: Sequence[x509.Certificate]) -> None:
-        """Prepare the signing certificate and its key; check the chain (once per process)."""
+        """Prepare the signing certificate and its key, and check the chain."""
         if not chain:
             raise VerificationError("timestamp authority has no certificate chain")
         self.chain = tuple(chain)
         self.leaf = self.chain[0]
         self.chain_der = frozenset(cert.public_bytes(Encoding.DER) for cert in self.chain)
         self.leaf_der = self.leaf.public_bytes(Encoding.DER)
+        self.issuer_and_serial = issuer_and_serial(self.leaf)
+        self.key_id = subject_key_id(self.leaf)
         try:
             self.key = PublicKey.wrap(self.leaf.public_key())
         except (InvalidInput, ValueError) as exc:  # cryptography: ValueError for a malformed key
             raise VerificationError(f"TSA certificate key is unusable: {exc}") from None
         algorithm = self.key.algorithm.value
         self.key_kind = "ec" if "ECDSA" in algorithm else "rsa" if "RSA" in algorithm else "ed25519"
-        self.chain_failure = _trusted_chain_failure(self.chain)
+        self.chain_failure = _chain_failure(self.chain)
 
     def verify(self, token: TimestampToken, message: bytes) -> dt.datetime:
         """Check ``token`` as this authority's timestamp over ``message``; return its genTime."""
@@ -78,7 +85,7 @@ class TrustedTsa:
         return token.gen_time
 
     def _check_signer(self, token: TimestampToken) -> None:
-        if not token.signer.names(self.leaf):
+        if not token.signer.names(self.issuer_and_serial, self.key_id):
             raise VerificationError(
                 "timestamp is signed by another certificate",
                 expected=f"the TSA certificate {self.leaf.subject.rfc4514_string()}",
@@ -152,23 +159,30 @@ def _check_imprint(token: TimestampToken, message: bytes) -> None:
         )
 
 
-_CHECKED_CHAINS: Lru[tuple[x509.Certificate, ...], bool] = Lru(64)
-"""TSA chains whose own checks passed, shared by every verifier of the process."""
+_PREPARED: Lru[tuple[x509.Certificate, ...], TrustedTsa] = Lru(64)
+"""Authorities prepared for checking tokens, by chain: shared by every verifier of the process."""
 
 
-def _trusted_chain_failure(chain: tuple[x509.Certificate, ...]) -> VerificationError | None:
-    if _CHECKED_CHAINS.get(chain):
-        return None
+def trusted_tsa(chain: tuple[x509.Certificate, ...]) -> TrustedTsa:
+    """The authority of ``chain``, prepared (and its chain checked) once per process."""
+    prepared = _PREPARED.get(chain)
+    if prepared is None:
+        prepared = TrustedTsa(chain)
+        _PREPARED.put(chain, prepared)
+    return prepared
+
+
+def _chain_failure(chain: tuple[x509.Certificate, ...]) -> VerificationError | None:
+    """Why ``chain`` fails its own checks, or None: a pure function of its certificates."""
     try:
         _check_leaf_usage(chain[0])
         for position, certificate in enumerate(chain[1:], start=1):
-            _check_issuer_is_ca(certificate, position)
+            check_issuer_may_sign(certificate, intermediates_below=position - 1)
         for position, certificate in enumerate(chain):
             issuer = chain[position + 1] if position + 1 < len(chain) else certificate
             check_issued_by(certificate, issuer)
     except VerificationError as exc:
         return exc
-    _CHECKED_CHAINS.put(chain, True)
     return None
 
 
@@ -188,25 +202,4 @@ def _check_leaf_usage(leaf: x509.Certificate) -> None:
             expected="critical, timeStamping only",
             found=f"{'critical' if extension.critical else 'not critical'}, "
             + ", ".join(usage.dotted_string for usage in usages),
-        )
-
-
-def _check_issuer_is_ca(certificate: x509.Certificate, position: int) -> None:
-    try:
-        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except (x509.ExtensionNotFound, ValueError, x509.DuplicateExtension):
-        constraints = None
-    if constraints is None or not constraints.ca:
-        raise VerificationError(
-            f"TSA chain certificate {position} is not a CA", expected="CA:TRUE", found="CA:FALSE"
-        )
-    try:
-        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound:
-        return
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(f"TSA chain certificate {position}: {exc}") from None
-    if not usage.key_cert_sign:
-        raise VerificationError(
-            f"TSA chain certificate {position} may not sign certificates", expected="keyCertSign"
         )

@@ -43,7 +43,6 @@ NEVER = (
     "asn1crypto",
     "lacre.verify.rfc3161",
     "lacre.verify.tsa",
-    "lacre.verify.der",
     "pkcs11",
     "lacre.dsse",
     "lacre.models.envelope",

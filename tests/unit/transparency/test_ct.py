@@ -16,6 +16,7 @@ from sigstore._internal.trust import CTKeyring, Keyring
 from sigstore.errors import VerificationError as SigstoreVerificationError
 from sigstore_models.common import v1 as common_v1
 
+from lacre.der import header as der_header
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey, generate_signer
 from lacre.keys.signer import SoftwareSigner
@@ -35,7 +36,6 @@ from lacre.transparency.ct import (
     x509_signed_data,
 )
 from lacre.transparency.ct_precert import (
-    der_header,
     parse_sct_list,
     precert_tbs,
     sct_list_extension_value,

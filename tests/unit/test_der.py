@@ -1,4 +1,4 @@
-"""The strict DER reader: what it reads, and every way it refuses what DER does not allow."""
+"""The strict DER reader and encoder: what they read and write, and every refusal."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from asn1crypto import core
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lacre import der
+from lacre.der import INTEGER, OCTET_STRING, OID, SEQUENCE, Reader, context
 from lacre.errors import InvalidInput
-from lacre.verify import der
-from lacre.verify.der import INTEGER, OCTET_STRING, OID, SEQUENCE, Reader, context
 
 
 def test_a_sequence_of_fields_is_read_in_order() -> None:
@@ -21,6 +21,13 @@ def test_a_sequence_of_fields_is_read_in_order() -> None:
     reader = der.read_all(encoding, SEQUENCE, "numbers")
     assert [reader.integer("n") for _ in range(3)] == [5, -1, 300]
     reader.end()
+
+
+def test_headers_use_the_shortest_length_form() -> None:
+    for size in (0, 0x7F, 0x80, 0xFFFF, 0x1_0000):
+        encoded = der.encode(OCTET_STRING, b"x" * size)
+        assert encoded == bytes(core.OctetString(b"x" * size).dump())
+        assert Reader(encoded, "octets").read(OCTET_STRING, "o") == b"x" * size
 
 
 def test_long_form_lengths_are_read() -> None:
@@ -33,13 +40,13 @@ def test_long_form_lengths_are_read() -> None:
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"\x04\x81\x05hello", "shortest form"),
-        (b"\x04\x82\x00\x05hello", "shortest form"),
-        (b"\x04\x80\x00\x00", "indefinite"),
-        (b"\x04\x85\x01\x00\x00\x00\x00", "oversized"),
-        (b"\x04\x82\x01", "truncated length"),
-        (b"\x04", "no length"),
-        (b"\x04\x05abc", "runs past"),
+        (b"\x04\x81\x05hello", "non-minimal DER length"),
+        (b"\x04\x82\x00\x05hello", "non-minimal DER length"),
+        (b"\x04\x80\x00\x00", "bad DER length"),
+        (b"\x04\x85\x01\x00\x00\x00\x00", "bad DER length"),
+        (b"\x04\x82\x01", "bad DER length"),
+        (b"\x04", "truncated DER header"),
+        (b"\x04\x05abc", "truncated DER value"),
     ],
     ids=[
         "long-for-short",
@@ -101,7 +108,7 @@ def test_optional_reads_only_a_matching_tag() -> None:
 
 def test_any_reads_an_element_of_any_single_byte_tag() -> None:
     assert Reader(b"\x0c\x02hi", "field").any("value") == (0x0C, b"\x0c\x02hi", b"hi")
-    with pytest.raises(InvalidInput, match="multi-byte tags"):
+    with pytest.raises(InvalidInput, match="multi-byte DER tags"):
         Reader(b"\x1f\x81\x01\x00", "field").any("value")
 
 

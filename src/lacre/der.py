@@ -1,9 +1,9 @@
-"""A strict reader of DER: one element at a time, each with the tag the caller expects.
+"""Strict DER: reading one element at a time with the tag the caller expects, and encoding.
 
 Only what DER allows is read: single-byte tags, definite lengths in their
 shortest form, minimal INTEGERs and ``GeneralizedTime`` in UTC (``Z``, no
 trailing zeros in a fraction). Every refusal is :class:`~lacre.errors.InvalidInput`
-naming the structure being read and the offset.
+naming the structure being read.
 """
 
 from __future__ import annotations
@@ -22,6 +22,50 @@ NULL = 0x05
 OID = 0x06
 BOOLEAN = 0x01
 GENERALIZED_TIME = 0x18
+
+
+def header(tag: int, length: int) -> bytes:
+    """The DER identifier and definite, minimal length octets of a ``length``-byte value."""
+    if length < 0x80:
+        return bytes([tag, length])
+    size = (length.bit_length() + 7) // 8
+    return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big")
+
+
+def encode(tag: int, contents: bytes) -> bytes:
+    """The DER element with ``tag`` and ``contents``."""
+    return header(tag, len(contents)) + contents
+
+
+def read_tlv(data: bytes, offset: int, what: str) -> tuple[int, int, int]:
+    """Read the DER TLV at ``offset``: return (tag, content start, content end).
+
+    Only single-byte tags and definite, minimally encoded lengths are accepted.
+    """
+    if offset + 2 > len(data):
+        raise InvalidInput(f"{what}: truncated DER header", expected="2 bytes", found="fewer")
+    tag, first = data[offset], data[offset + 1]
+    if tag & 0x1F == 0x1F:
+        raise InvalidInput(f"{what}: multi-byte DER tags are not supported", found=hex(tag))
+    start = offset + 2
+    length = first
+    if first & 0x80:
+        size = first & 0x7F
+        raw = data[start : start + size]
+        if size == 0 or size > 4 or len(raw) != size:
+            raise InvalidInput(f"{what}: bad DER length", expected="definite length", found=first)
+        length = int.from_bytes(raw, "big")
+        if raw[0] == 0 or length < 0x80:
+            raise InvalidInput(f"{what}: non-minimal DER length", found=raw.hex())
+        start += size
+    end = start + length
+    if end > len(data):
+        raise InvalidInput(
+            f"{what}: truncated DER value",
+            expected=f"{length} bytes",
+            found=f"{len(data) - start} bytes",
+        )
+    return tag, start, end
 
 
 def context(number: int, *, constructed: bool = True) -> int:
@@ -56,20 +100,15 @@ class Reader:
                 f"{name}: expected tag 0x{tag:02x}, found "
                 + ("the end" if found is None else f"0x{found:02x}")
             )
-        length, header = self._length(start + 1, name)
-        end = start + header + length
-        if end > len(self.data):
-            raise self._error(f"{name} runs past its enclosing element")
+        _, contents_start, end = read_tlv(self.data, start, f"{self.what}: {name}")
         self.position = end
-        return self.data[start:end], self.data[start + header : end]
+        return self.data[start:end], self.data[contents_start:end]
 
     def any(self, name: str) -> tuple[int, bytes, bytes]:
         """Read the next element whatever its tag: the tag, its whole encoding and its contents."""
         tag = self.peek()
         if tag is None:
             raise self._error(f"{name}: expected an element, found the end")
-        if tag & 0x1F == 0x1F:
-            raise self._error(f"{name}: multi-byte tags are not read")
         encoding, contents = self.element(tag, name)
         return tag, encoding, contents
 
@@ -104,24 +143,6 @@ class Reader:
         """Raise unless every element has been read."""
         if not self.at_end():
             raise self._error(f"unexpected data after the last field of {self.what}")
-
-    def _length(self, index: int, name: str) -> tuple[int, int]:
-        """The contents length at ``index`` and the header size (tag and length bytes)."""
-        if index >= len(self.data):
-            raise self._error(f"{name} has no length")
-        first = self.data[index]
-        if first < 0x80:
-            return first, 2
-        count = first & 0x7F
-        if count == 0 or count > 4:
-            raise self._error(f"{name} has an indefinite or oversized length")
-        raw = self.data[index + 1 : index + 1 + count]
-        if len(raw) != count:
-            raise self._error(f"{name} has a truncated length")
-        length = int.from_bytes(raw, "big")
-        if raw[0] == 0 or length < 0x80:
-            raise self._error(f"{name} has a length not in its shortest form")
-        return length, 2 + count
 
     def _error(self, message: str) -> InvalidInput:
         return InvalidInput(
