@@ -22,6 +22,7 @@ NULL = 0x05
 OID = 0x06
 BOOLEAN = 0x01
 GENERALIZED_TIME = 0x18
+UTF8STRING = 0x0C
 
 
 def header(tag: int, length: int) -> bytes:
@@ -166,6 +167,15 @@ def elements(contents: bytes, tag: int, what: str) -> list[tuple[bytes, bytes]]:
     while not reader.at_end():
         found.append(reader.element(tag, f"{what} item {len(found)}"))
     return found
+
+
+def utf8_string(data: bytes, what: str) -> str:
+    """The text of ``data``, which must be exactly one ``UTF8String`` holding valid UTF-8."""
+    contents = read_all(data, UTF8STRING, what).data
+    try:
+        return contents.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{what} is not valid UTF-8", found=str(exc)) from None
 
 
 def oid(dotted: str) -> bytes:

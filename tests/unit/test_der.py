@@ -184,3 +184,29 @@ def test_generalized_times(text: bytes, expected: dt.datetime) -> None:
 def test_times_outside_der_are_refused(text: bytes) -> None:
     with pytest.raises(InvalidInput, match="genTime"):
         der.generalized_time(text, "genTime")
+
+
+@given(st.text(max_size=300))
+def test_utf8_strings_read_back_as_asn1crypto_writes_them(text: str) -> None:
+    try:
+        encoding = bytes(core.UTF8String(text).dump())
+    except UnicodeEncodeError:  # lone surrogates have no UTF-8 form
+        return
+    assert der.utf8_string(encoding, "name") == text
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"", "expected tag 0x0c, found the end"),
+        (b"\x13\x03abc", "expected tag 0x0c, found 0x13"),
+        (b"\x0c\x05abc", "truncated DER value"),
+        (b"\x0c\x02abc", "unexpected data after the last field"),
+        (b"\x0c\x81\x03abc", "non-minimal DER length"),
+        (b"\x0c\x02\xff\xfe", "is not valid UTF-8"),
+        (b"\x0c\x80abc", "bad DER length"),
+    ],
+)
+def test_utf8_strings_outside_der_are_refused(data: bytes, reason: str) -> None:
+    with pytest.raises(InvalidInput, match=reason):
+        der.utf8_string(data, "name")

@@ -6,12 +6,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+from lacre import der
 from lacre.errors import InvalidInput
 
 FULCIO_USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
 """SAN ``otherName`` type Fulcio uses for a bare username (DER ``UTF8String``)."""
-
-_UTF8STRING_TAG = 0x0C
 
 
 def load_certificate(data: bytes) -> x509.Certificate:
@@ -85,19 +84,9 @@ def _identity(name: x509.GeneralName) -> str | None:
     return None
 
 
-def _der_utf8string(der: bytes) -> str | None:
-    """Decode a DER ``UTF8String`` (short or long length form); None if it is not one."""
-    if len(der) < 2 or der[0] != _UTF8STRING_TAG:
-        return None
-    length, offset = der[1], 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 1 <= count <= 4 or len(der) < 2 + count:
-            return None
-        length, offset = int.from_bytes(der[2 : 2 + count], "big"), 2 + count
-    if len(der) != offset + length:
-        return None
+def _der_utf8string(data: bytes) -> str | None:
+    """Decode a DER ``UTF8String``; None if it is not one."""
     try:
-        return der[offset:].decode("utf-8")
-    except UnicodeDecodeError:
+        return der.utf8_string(data, "username")
+    except InvalidInput:
         return None

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.hazmat import asn1
 
+from lacre import der
 from lacre.errors import InvalidInput
 from lacre.x509.certificates import FULCIO_USERNAME_OID
 
@@ -80,8 +80,7 @@ def encode_raw(value: str) -> bytes:
 
 def encode_utf8string(value: str) -> bytes:
     """Encode ``value`` for ``.8`` to ``.24`` (and the ``.7`` otherName): a DER ``UTF8String``."""
-    _checked_utf8(value)
-    return asn1.encode_der(value)
+    return der.encode(der.UTF8STRING, _checked_utf8(value))
 
 
 def decode_raw(data: bytes, *, oid: x509.ObjectIdentifier = ISSUER_OID) -> str:
@@ -101,8 +100,8 @@ def decode_utf8string(data: bytes, *, oid: x509.ObjectIdentifier = ISSUER_V2_OID
     """Decode a strict DER ``UTF8String`` value; ``oid`` only names the field in errors."""
     _check_size(len(data), oid)
     try:
-        return asn1.decode_der(str, data)
-    except ValueError as exc:
+        return der.utf8_string(data, "the value")
+    except InvalidInput as exc:
         raise InvalidInput(
             f"Fulcio extension {oid.dotted_string} is not a DER UTF8String",
             expected="tag 0x0c, minimal length, valid UTF-8, no trailing bytes",
