@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from lacre.errors import VerificationError
@@ -214,15 +216,48 @@ def _check_critical(cert: x509.Certificate, position: int) -> None:
 
 
 def check_issued_by(child: x509.Certificate, issuer: x509.Certificate) -> None:
-    """Raise :class:`VerificationError` unless ``issuer`` signed ``child``."""
+    """Raise :class:`VerificationError` unless ``issuer`` signed ``child``.
+
+    ``child`` must name ``issuer``'s subject as its issuer, and ``issuer``'s key
+    must verify ``child``'s signature with ``child``'s signature algorithm.
+    """
     try:
-        child.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature) as exc:
+        if child.issuer != issuer.subject:
+            raise ValueError("the issuer names differ")
+        _verify_signed_by(child, issuer.public_key())
+    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
         raise VerificationError(
             f"certificate {_name(child)} is not signed by {_name(issuer)}",
             expected=f"issuer {issuer.subject.rfc4514_string()}",
             found=f"issuer {child.issuer.rfc4514_string()} ({exc or 'bad signature'})",
         ) from None
+
+
+def _verify_signed_by(cert: x509.Certificate, key: PublicKeyTypes) -> None:
+    """Verify ``cert``'s signature with ``key``; TypeError if ``key`` cannot make that kind."""
+    signature, signed, parameters = (
+        cert.signature,
+        cert.tbs_certificate_bytes,
+        cert.signature_algorithm_parameters,
+    )
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(parameters, ec.ECDSA):
+        key.verify(signature, signed, parameters)
+    elif isinstance(key, rsa.RSAPublicKey) and isinstance(parameters, _RSA_PADDINGS):
+        digest = cert.signature_hash_algorithm
+        if digest is None:
+            raise TypeError("an RSA signature without a digest")
+        key.verify(signature, signed, parameters, digest)
+    elif isinstance(key, _EDWARDS_KEYS) and parameters is None:
+        key.verify(signature, signed)
+    else:
+        raise TypeError(
+            f"a {cert.signature_algorithm_oid.dotted_string} signature "
+            f"cannot be made by a {type(key).__name__}"
+        )
+
+
+_RSA_PADDINGS = (padding.PKCS1v15, padding.PSS)
+_EDWARDS_KEYS = (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
 
 
 def _check_ca(cert: x509.Certificate, *, intermediates_below: int, position: int) -> None:

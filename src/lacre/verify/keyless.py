@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 
 from lacre.errors import VerificationError
 from lacre.verify.anchors import TrustAnchors
-from lacre.verify.chain import check_leaf_profile
+from lacre.verify.chain import check_issued_by, check_leaf_profile
 from lacre.verify.sct import verify_embedded_scts
 from lacre.verify.timestamps import VerifiedTime
 
@@ -87,7 +86,7 @@ def _self_signed(cert: x509.Certificate) -> bool:
     if cert.issuer != cert.subject:
         return False
     try:
-        cert.verify_directly_issued_by(cert)
-    except (ValueError, TypeError, InvalidSignature):
+        check_issued_by(cert, cert)
+    except VerificationError:
         return False
     return True

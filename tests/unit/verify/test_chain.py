@@ -1,0 +1,126 @@
+"""``chain.check_issued_by``: the issuer's signature on a certificate, for every key type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from lacre.errors import VerificationError
+from lacre.verify.chain import check_issued_by
+
+NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+_RSA = rsa.generate_private_key(65537, 2048)
+KEYS: dict[str, Callable[[], CertificateIssuerPrivateKeyTypes]] = {
+    "p256": lambda: ec.generate_private_key(ec.SECP256R1()),
+    "p384": lambda: ec.generate_private_key(ec.SECP384R1()),
+    "rsa": lambda: _RSA,
+    "ed25519": ed25519.Ed25519PrivateKey.generate,
+    "ed448": ed448.Ed448PrivateKey.generate,
+}
+PSS = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
+
+
+def _name(common: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def certificate(
+    subject: str,
+    issuer: str,
+    signer: CertificateIssuerPrivateKeyTypes,
+    *,
+    key: CertificateIssuerPrivateKeyTypes | None = None,
+    rsa_padding: padding.PSS | padding.PKCS1v15 | None = None,
+) -> x509.Certificate:
+    """A certificate named ``subject`` for ``key`` (else ``signer``'s), signed by ``signer``."""
+    public = (key or signer).public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=1))
+    )
+    edwards = isinstance(signer, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
+    digest = None if edwards else hashes.SHA256()
+    return builder.sign(signer, digest, rsa_padding=rsa_padding)
+
+
+def _reference_accepts(child: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        child.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+def test_a_certificate_signed_by_its_issuer_is_accepted(kind: str) -> None:
+    issuer_key, leaf_key = KEYS[kind](), ec.generate_private_key(ec.SECP256R1())
+    issuer = certificate("ca", "ca", issuer_key)
+    leaf = certificate("leaf", "ca", issuer_key, key=leaf_key)
+    check_issued_by(leaf, issuer)
+    assert _reference_accepts(leaf, issuer)
+
+
+def test_an_rsa_pss_signature_is_accepted() -> None:
+    issuer = certificate("ca", "ca", _RSA, rsa_padding=PSS)
+    leaf = certificate("leaf", "ca", _RSA, key=KEYS["p256"](), rsa_padding=PSS)
+    check_issued_by(leaf, issuer)
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+def test_a_certificate_signed_by_another_key_of_the_same_name_is_refused(kind: str) -> None:
+    issuer = certificate("ca", "ca", KEYS[kind]())
+    impostor = KEYS[kind]() if kind != "rsa" else rsa.generate_private_key(65537, 2048)
+    leaf = certificate("leaf", "ca", impostor, key=KEYS["p256"]())
+    with pytest.raises(VerificationError, match="is not signed by CN=ca"):
+        check_issued_by(leaf, issuer)
+    assert not _reference_accepts(leaf, issuer)
+
+
+@pytest.mark.parametrize(
+    ("signer", "holder"),
+    [("rsa", "p256"), ("p256", "rsa"), ("p256", "ed25519"), ("ed25519", "p384")],
+)
+def test_a_signature_algorithm_the_issuer_key_cannot_make_is_refused(
+    signer: str, holder: str
+) -> None:
+    signing_key = KEYS[signer]()
+    issuer = certificate("ca", "ca", signing_key, key=KEYS[holder]())
+    leaf = certificate("leaf", "ca", signing_key, key=KEYS["p256"]())
+    with pytest.raises(VerificationError, match="is not signed by"):
+        check_issued_by(leaf, issuer)
+    assert not _reference_accepts(leaf, issuer)
+
+
+def test_a_certificate_naming_another_issuer_is_refused() -> None:
+    key = KEYS["p256"]()
+    issuer = certificate("ca", "ca", key)
+    leaf = certificate("leaf", "other ca", key, key=KEYS["p256"]())
+    with pytest.raises(VerificationError, match=r"issuer CN=other ca \(the issuer names differ\)"):
+        check_issued_by(leaf, issuer)
+    assert not _reference_accepts(leaf, issuer)
+
+
+@pytest.mark.parametrize("kind", sorted(KEYS))
+def test_a_changed_signature_is_refused(kind: str) -> None:
+    key = KEYS[kind]()
+    issuer = certificate("ca", "ca", key)
+    der = bytearray(certificate("leaf", "ca", key, key=KEYS["p256"]()).public_bytes(Encoding.DER))
+    der[-3] ^= 0x01
+    leaf = x509.load_der_x509_certificate(bytes(der))
+    with pytest.raises(VerificationError, match="is not signed by"):
+        check_issued_by(leaf, issuer)
+    assert not _reference_accepts(leaf, issuer)
