@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
+import sys
 
 import click
 
@@ -77,6 +79,25 @@ def cli() -> None:
     """
 
 
+_LONG_RUNNING = frozenset({"server", "serve", "log"})
+"""Commands that serve, or walk a whole log, for as long as they run."""
+
+
 def main() -> None:
-    """Run the ``lacre`` command."""
+    """Run the ``lacre`` command.
+
+    Every other command runs without the cyclic garbage collector. Loading a
+    command creates tens of thousands of objects that live as long as the
+    process (modules, classes, options). The collector would scan them again
+    and again and find nothing to free, and that scanning costs a short
+    command a noticeable part of its run time. Cyclic garbage a short command
+    leaves is freed when it exits.
+    """
+    if _command(sys.argv[1:]) not in _LONG_RUNNING:
+        gc.disable()
     cli()
+
+
+def _command(arguments: list[str]) -> str | None:
+    """The command named on the command line: its first argument that is not an option."""
+    return next((argument for argument in arguments if not argument.startswith("-")), None)
