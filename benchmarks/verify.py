@@ -293,6 +293,7 @@ FLOORS = {
     "floor_python": "pass",
     "floor_cryptography_x509": "import cryptography.x509",
     "floor_click": "import click",
+    "floor_cryptography_click": "import cryptography.x509, click",
 }
 """Fresh interpreters that only start, or only import what every verify-blob run imports."""
 
@@ -321,7 +322,8 @@ def cold_cli(commands: dict[str, list[str]], runs: int, workdir: Path) -> dict[s
         f"cold CLI: lacre {figures['lacre_cli_s']} s, sigstore-python "
         f"{figures['sigstore_python_cli_s']} s (x{figures['cli_ratio']}); a bare interpreter "
         f"{figures['floor_python_s']} s, importing cryptography.x509 "
-        f"{figures['floor_cryptography_x509_s']} s, importing click {figures['floor_click_s']} s"
+        f"{figures['floor_cryptography_x509_s']} s, importing click {figures['floor_click_s']} s, "
+        f"both {figures['floor_cryptography_click_s']} s"
     )
     return figures
 
