@@ -34,7 +34,7 @@ def verifier_json(verifier: Verifier) -> dict[str, Any]:
         key = verifier
         material = {"publicKey": {"rawBytes": pj.b64(key.spki_der)}}
     else:
-        key = PublicKey.wrap(verifier.public_key())
+        key = PublicKey.from_certificate(verifier)
         der = verifier.public_bytes(serialization.Encoding.DER)
         material = {"x509Certificate": {"rawBytes": pj.b64(der)}}
     return {**material, "keyDetails": key.default_details(prehashed=True).key_details}
@@ -51,7 +51,7 @@ def hashedrekord(digest: bytes, signature: bytes, verifier: Verifier) -> dict[st
 
 
 def _hash_name(verifier: Verifier) -> str:
-    key = verifier if isinstance(verifier, PublicKey) else PublicKey.wrap(verifier.public_key())
+    key = verifier if isinstance(verifier, PublicKey) else PublicKey.from_certificate(verifier)
     name = key.default_details(prehashed=True).hash_name
     assert name is not None  # prehashed details always name a hash
     return name

@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
@@ -127,6 +128,15 @@ class PublicKey:
     @classmethod
     def wrap(cls, key: object) -> PublicKey:
         """Wrap any ``cryptography`` public key, refusing types lacre cannot verify with."""
+        return cls(_narrow(key))
+
+    @classmethod
+    def from_certificate(cls, certificate: x509.Certificate) -> PublicKey:
+        """The subject public key of ``certificate``; :class:`InvalidInput` if it is unusable."""
+        try:
+            key = certificate.public_key()
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise InvalidInput(f"certificate public key cannot be loaded: {exc}") from exc
         return cls(_narrow(key))
 
     @classmethod

@@ -64,8 +64,8 @@ class TrustedTsa:
         self.issuer_and_serial = issuer_and_serial(self.leaf)
         self.key_id = subject_key_id(self.leaf)
         try:
-            self.key = PublicKey.wrap(self.leaf.public_key())
-        except (InvalidInput, ValueError) as exc:  # cryptography: ValueError for a malformed key
+            self.key = PublicKey.from_certificate(self.leaf)
+        except InvalidInput as exc:
             raise VerificationError(f"TSA certificate key is unusable: {exc}") from None
         algorithm = self.key.algorithm.value
         self.key_kind = "ec" if "ECDSA" in algorithm else "rsa" if "RSA" in algorithm else "ed25519"

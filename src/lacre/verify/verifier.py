@@ -123,6 +123,6 @@ def _signer(
         )
     leaf = load_leaf(material.certificates)
     try:
-        return leaf, PublicKey.wrap(leaf.public_key())
-    except (InvalidInput, ValueError) as exc:  # cryptography: ValueError for a malformed key
+        return leaf, PublicKey.from_certificate(leaf)
+    except InvalidInput as exc:
         raise VerificationError(f"signing certificate key is unusable: {exc}") from exc

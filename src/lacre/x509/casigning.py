@@ -85,7 +85,7 @@ def ca_hash(key: PublicKey) -> CaHash:
 def issuer_key(issuer_cert: x509.Certificate) -> PublicKey:
     """The CA key of ``issuer_cert``; :class:`ConfigError` if it is not a CA key lacre uses."""
     try:
-        key = PublicKey.wrap(issuer_cert.public_key())
+        key = PublicKey.from_certificate(issuer_cert)
     except Error as exc:
         raise ConfigError("unsupported CA key", expected=CA_KEYS, found=exc.found) from exc
     _algorithm(key)

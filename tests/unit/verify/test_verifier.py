@@ -115,6 +115,31 @@ def test_flipped_certificate_signature_fails_the_chain(
     _fails(verifier, bundle, "certificate chain does not verify")
 
 
+_EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (
+            lambda der: der.replace(_EC_PUBLIC_KEY_OID, _EC_PUBLIC_KEY_OID[:-1] + b"\x09"),
+            "algorithm",
+        ),
+        (lambda der: der.replace(b"\x03\x42\x00\x04", b"\x03\x42\x00\x05"), "point"),
+    ],
+    ids=["unknown key algorithm", "malformed point"],
+)
+def test_a_signing_certificate_key_cryptography_cannot_load_is_a_verification_error(
+    world: World, leaf: Leaf, verifier: Verifier, change: Any, reason: str
+) -> None:
+    bundle = message_bundle(world, leaf)
+    certificate = bundle["verificationMaterial"]["certificate"]
+    der = base64.b64decode(certificate["rawBytes"])
+    assert change(der) != der, reason
+    certificate["rawBytes"] = b64(change(der))
+    _fails(verifier, bundle, "signing certificate key is unusable: certificate public key")
+
+
 def test_flipped_body_fails_the_inclusion_promise(
     world: World, leaf: Leaf, verifier: Verifier
 ) -> None:

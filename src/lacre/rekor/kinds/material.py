@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey
@@ -126,11 +125,8 @@ def _from_pem_chain(data: bytes, path: str) -> Material:
 
 def _from_certificates(certs: list[x509.Certificate], path: str) -> Material:
     def build() -> Material:
-        try:
-            key = PublicKey.wrap(certs[0].public_key())
-            pem = b"".join(canonical_pem(cert) for cert in certs)
-        except (ValueError, UnsupportedAlgorithm, TypeError) as exc:
-            raise InvalidInput(f"certificate cannot be used: {exc}") from exc
+        key = PublicKey.from_certificate(certs[0])
+        pem = b"".join(canonical_pem(cert) for cert in certs)
         return Material(key, pem, tuple(subject_identities(certs[0])))
 
     return _guard(build, path)
