@@ -186,12 +186,9 @@ def test_times_outside_der_are_refused(text: bytes) -> None:
         der.generalized_time(text, "genTime")
 
 
-@given(st.text(max_size=300))
+@given(st.text(st.characters(exclude_categories=["Cs"]), max_size=300))  # Cs: no UTF-8 form
 def test_utf8_strings_read_back_as_asn1crypto_writes_them(text: str) -> None:
-    try:
-        encoding = bytes(core.UTF8String(text).dump())
-    except UnicodeEncodeError:  # lone surrogates have no UTF-8 form
-        return
+    encoding = bytes(core.UTF8String(text).dump())
     assert der.utf8_string(encoding, "name") == text
 
 

@@ -235,17 +235,15 @@ def check_issued_by(child: x509.Certificate, issuer: x509.Certificate) -> None:
 
 def _verify_signed_by(cert: x509.Certificate, key: PublicKeyTypes) -> None:
     """Verify ``cert``'s signature with ``key``; TypeError if ``key`` cannot make that kind."""
-    signature, signed, parameters = (
-        cert.signature,
-        cert.tbs_certificate_bytes,
-        cert.signature_algorithm_parameters,
-    )
+    signature, signed = cert.signature, cert.tbs_certificate_bytes
+    parameters, digest = cert.signature_algorithm_parameters, cert.signature_hash_algorithm
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(parameters, ec.ECDSA):
         key.verify(signature, signed, parameters)
-    elif isinstance(key, rsa.RSAPublicKey) and isinstance(parameters, _RSA_PADDINGS):
-        digest = cert.signature_hash_algorithm
-        if digest is None:
-            raise TypeError("an RSA signature without a digest")
+    elif (
+        isinstance(key, rsa.RSAPublicKey)
+        and isinstance(parameters, _RSA_PADDINGS)
+        and digest is not None
+    ):
         key.verify(signature, signed, parameters, digest)
     elif isinstance(key, _EDWARDS_KEYS) and parameters is None:
         key.verify(signature, signed)

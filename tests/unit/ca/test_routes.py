@@ -277,12 +277,15 @@ def test_the_direct_path_answers_certificates_in_the_router_shape(service: CaSer
         expected, found = routed.post(SIGNING, json=body), direct.post(SIGNING, json=body)
     assert found.status_code == expected.status_code == 200
     assert found.headers["content-type"] == expected.headers["content-type"]
-    pems = found.json()["signedCertificateEmbeddedSct"]["chain"]["certificates"]
-    assert pems[1:] == expected.json()["signedCertificateEmbeddedSct"]["chain"]["certificates"][1:]
-    assert (
-        _leaf(pems).serial_number
-        != _leaf(expected.json()[_CHAIN_KEY]["chain"]["certificates"]).serial_number
-    )
+    assert found.json().keys() == expected.json().keys()
+    pems, routed_pems = (r.json()[_CHAIN_KEY]["chain"]["certificates"] for r in (found, expected))
+    assert pems[1:] == routed_pems[1:]
+    leaf, routed_leaf = _leaf(pems), _leaf(routed_pems)
+    leaf.verify_directly_issued_by(_leaf(pems[1:]))
+    assert [ext.oid for ext in leaf.extensions] == [ext.oid for ext in routed_leaf.extensions]
+    assert leaf.extensions.get_extension_for_class(
+        x509.SubjectAlternativeName
+    ) == routed_leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName)
 
 
 def test_the_direct_path_leaves_other_requests_to_the_app(service: CaService) -> None:
