@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from lacre.cli.verify import cli
+from lacre.cli.main import cli
 from tests.integration.servers import Server
 
 SIGSTORE = [sys.executable, "-m", "sigstore"]
@@ -137,7 +137,7 @@ def test_the_command_runs_cold_in_its_own_process(dev_server: Server, tmp_path: 
     artifact = tmp_path / "cold.txt"
     artifact.write_bytes(b"cold start\n")
     sigstore(dev_server, tmp_path, "sign", "--identity-token", token(dev_server), str(artifact))
-    command = [sys.executable, "-m", "lacre.cli.verify", "verify-blob", str(artifact)]
+    command = [sys.executable, "-m", "lacre", "verify-blob", str(artifact)]
     done = subprocess.run(
         [*command, *identity(dev_server)],
         capture_output=True,

@@ -16,10 +16,9 @@ from pathlib import Path
 import click
 
 from lacre.cli.reporting import reports_errors
-from lacre.cli.verifyopts import load_artifact
-from lacre.errors import ConfigError, InvalidInput
-from lacre.verify import Identity, Issuer, ManagedKey, Verifier
-from lacre.verify.policy import AllOf
+from lacre.cli.verifyopts import IdentityRequest, build_policy, load_artifact
+from lacre.errors import ConfigError
+from lacre.verify import Verifier
 
 _IN = click.Path(dir_okay=False, exists=True, path_type=Path)
 _OUT = click.Path(dir_okay=False, path_type=Path)
@@ -66,7 +65,8 @@ def verify_bundle(
 ) -> None:
     """Verify a bundle for a file (or ``sha256:<hex>`` digest); exit 0 when it verifies."""
     verifier = _verifier(trusted_root, staging=staging)
-    policy = _policy(identity, issuer, key_path)
+    request = IdentityRequest(identity=identity, issuer=issuer)
+    policy = build_policy(request, str(key_path) if key_path is not None else None)
     verifier.verify(bundle_path.read_bytes(), load_artifact(file_or_digest), policy)
     click.echo("OK: bundle verified")
 
@@ -125,28 +125,6 @@ def _verifier(trusted_root: Path | None, *, staging: bool) -> Verifier:
             found="no --trusted-root",
         )
     return Verifier.public_good()
-
-
-def _policy(identity: str | None, issuer: str | None, key_path: Path | None) -> AllOf | ManagedKey:
-    if key_path is not None:
-        if identity is not None or issuer is not None:
-            raise InvalidInput(
-                "--key excludes --certificate-identity and --certificate-oidc-issuer",
-                expected="either --key or an identity and issuer",
-                found="both",
-            )
-        return ManagedKey.from_pem(key_path.read_bytes())
-    if identity is None or issuer is None:
-        raise InvalidInput(
-            "verify-bundle needs an identity policy or a key",
-            expected="--certificate-identity and --certificate-oidc-issuer, or --key",
-            found="--certificate-identity"
-            if identity
-            else "--certificate-oidc-issuer"
-            if issuer
-            else "neither",
-        )
-    return AllOf(Identity(identity), Issuer(issuer))
 
 
 def main() -> None:

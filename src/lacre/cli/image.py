@@ -17,13 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from lacre.cli.reporting import reports_errors
-from lacre.cli.trustopts import TRUST_KEYS, signing_options, trust_choice, trust_options
-from lacre.cli.verifyopts import (
-    build_policy,
-    identity_options,
-    identity_request,
-    trusted_root_bytes,
-)
+from lacre.cli.trustopts import signing_options, trust_options
+from lacre.cli.verifyopts import identity_options, policy_from_options, verifier_from_options
 from lacre.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -31,7 +26,6 @@ if TYPE_CHECKING:
     from lacre.containers.inspect import Kind
     from lacre.oci.reference import ImageReference
     from lacre.oci.registry import RegistryClient
-    from lacre.verify import ManagedKey, Policy
 
 F = TypeVar("F", bound=Callable[..., Any])
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -90,22 +84,6 @@ def _image(text: str) -> ImageReference:
 
 def _notice(message: str) -> None:
     click.echo(f"notice: {message}", err=True)
-
-
-def _policy(options: dict[str, Any]) -> Policy | ManagedKey:
-    key = options.pop("key")
-    return build_policy(identity_request(options), key)
-
-
-def _verifier(options: dict[str, Any]) -> Any:
-    from lacre.models.trust_reader import TrustedRoot
-    from lacre.verify import Verifier
-
-    choice = trust_choice(**{name: options.pop(name) for name in TRUST_KEYS})
-    root, warnings = trusted_root_bytes(choice)
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
-    return Verifier(TrustedRoot.parse(root))
 
 
 def _signer(options: dict[str, Any], storage: str) -> Any:
@@ -191,8 +169,8 @@ def attest_image(
 def _verify_common(options: dict[str, Any], cache: Path | None) -> tuple[Any, Any]:
     from lacre.containers import ImageVerifier
 
-    policy = _policy(options)
-    verifier = _verifier(options)
+    policy = policy_from_options(options)
+    verifier = verifier_from_options(options)
     client = _client(options, cache=cache)
     return ImageVerifier(client, verifier, notify=_notice), policy
 

@@ -12,7 +12,13 @@ import click
 
 from lacre.cli.passphrase import PASSWORD_ENV, key_passphrase
 from lacre.cli.reporting import reports_errors
-from lacre.cli.trustopts import TRUST_KEYS, load_trust, signing_options, trust_choice, trust_options
+from lacre.cli.trustopts import (
+    TrustChoice,
+    load_trust,
+    pop_trust_choice,
+    signing_options,
+    trust_options,
+)
 from lacre.errors import ConfigError
 
 TOKEN_ENV = "SIGSTORE_ID_TOKEN"  # noqa: S105 - the variable name, not a secret
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
 class SignRequest:
     """What the shared options of ``sign-blob`` and ``attest`` ask for."""
 
-    trust: dict[str, Any]
+    trust: TrustChoice
     key: str | None
     identity_token: str | None
     device: bool
@@ -46,7 +52,7 @@ def _outputs(files: tuple[Path, ...], bundle: Path | None) -> list[Path]:
 def session_for(request: SignRequest) -> SigningSession:
     """The signing session the shared signing and trust options ask for."""
     logging.basicConfig(format="warning: %(message)s", level=logging.WARNING)
-    documents = load_trust(trust_choice(**request.trust))
+    documents = load_trust(request.trust)
     for warning in documents.warnings:
         click.echo(f"warning: {warning}", err=True)
     if documents.signing_config is None:
@@ -127,7 +133,7 @@ def _login(request: SignRequest, issuer: str | None) -> str:
 
 def sign_request(options: dict[str, Any]) -> SignRequest:
     """The shared signing and trust options of a command, as a request."""
-    return SignRequest(trust={name: options.pop(name) for name in TRUST_KEYS}, **options)
+    return SignRequest(trust=pop_trust_choice(options), **options)
 
 
 @click.command("sign-blob")

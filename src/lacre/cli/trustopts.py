@@ -27,15 +27,6 @@ from lacre.errors import ConfigError, NetworkError
 
 F = TypeVar("F", bound=Callable[..., Any])
 OFFLINE_ENVIRONMENT = "LACRE_OFFLINE"
-TRUST_KEYS = (
-    "instance",
-    "trust_config",
-    "trusted_root",
-    "signing_config",
-    "tuf_cache",
-    "offline",
-)
-"""The names of the options :func:`trust_options` adds."""
 TUF_TIMEOUT_S = 4
 """Longest wait of any one network operation of a TUF update."""
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
@@ -93,31 +84,41 @@ def trust_options(command: F) -> F:
     return command
 
 
-def trust_choice(
-    instance: str | None,
-    trust_config: Path | None,
-    trusted_root: Path | None,
-    signing_config: Path | None,
-    tuf_cache: Path | None,
-    offline: bool = False,
-) -> TrustChoice:
-    """The choice the options of :func:`trust_options` express."""
+def pop_trust_choice(options: dict[str, Any]) -> TrustChoice:
+    """Take the options :func:`trust_options` added out of a command's keyword arguments."""
     return TrustChoice(
-        instance=instance,
-        trust_config=trust_config,
-        trusted_root=trusted_root,
-        signing_config=signing_config,
-        cache=tuf_cache,
-        offline=offline,
+        instance=options.pop("instance"),
+        trust_config=options.pop("trust_config"),
+        trusted_root=options.pop("trusted_root"),
+        signing_config=options.pop("signing_config"),
+        cache=options.pop("tuf_cache"),
+        offline=options.pop("offline"),
     )
 
 
 def load_trust(choice: TrustChoice) -> TrustDocuments:
-    """Read the trusted root and signing config the choice names."""
+    """Read the trusted root and signing config the choice names.
+
+    The instance (or the public-good TUF repository) is read only for a
+    document no file overrides.
+    """
+    if choice.trusted_root is not None and choice.signing_config is not None:
+        return TrustDocuments(
+            trusted_root=choice.trusted_root.read_bytes(),
+            signing_config=choice.signing_config.read_bytes(),
+        )
     base = _base_documents(choice)
     root = choice.trusted_root.read_bytes() if choice.trusted_root else base.trusted_root
     config = choice.signing_config.read_bytes() if choice.signing_config else base.signing_config
     return TrustDocuments(trusted_root=root, signing_config=config, warnings=base.warnings)
+
+
+def load_trusted_root(choice: TrustChoice) -> tuple[bytes, tuple[str, ...]]:
+    """The trusted root the choice names, and warnings to show; no signing config is read."""
+    if choice.trusted_root is not None:
+        return choice.trusted_root.read_bytes(), ()
+    base = _base_documents(choice)
+    return base.trusted_root, base.warnings
 
 
 def _base_documents(choice: TrustChoice) -> TrustDocuments:

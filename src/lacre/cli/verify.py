@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from lacre.cli.main import reports_errors
-from lacre.cli.trustopts import TRUST_KEYS, trust_choice, trust_options
+from lacre.cli.reporting import reports_errors
+from lacre.cli.trustopts import trust_options
 from lacre.cli.verifyopts import (
-    build_policy,
     identity_options,
-    identity_request,
     load_artifact,
+    policy_from_options,
     read_bundle,
-    trusted_root_bytes,
+    verifier_from_options,
 )
 
 if TYPE_CHECKING:
@@ -35,22 +34,13 @@ def _verify(
     file_or_digest: str, bundle: Path | None, options: dict[str, Any]
 ) -> VerificationResult:
     """Verify ``bundle`` for the artifact under the options' policy and trust."""
-    from lacre.models.trust_reader import TrustedRoot
-    from lacre.verify import Verifier
-
     if bundle is None:
         if file_or_digest.startswith("sha256:"):
             raise click.UsageError("with a digest in place of FILE, name the bundle with --bundle")
         bundle = Path(f"{file_or_digest}.sigstore.json")
-    key = options.pop("key")
-    policy = build_policy(identity_request(options), key)
-    choice = trust_choice(**{name: options.pop(name) for name in TRUST_KEYS})
-    root, warnings = trusted_root_bytes(choice)
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
-    artifact = load_artifact(file_or_digest)
-    verifier = Verifier(TrustedRoot.parse(root))
-    return verifier.verify(read_bundle(bundle), artifact, policy)
+    policy = policy_from_options(options)
+    verifier = verifier_from_options(options)
+    return verifier.verify(read_bundle(bundle), load_artifact(file_or_digest), policy)
 
 
 @click.command("verify-blob")
@@ -104,16 +94,3 @@ def _statement(result: VerificationResult, expected: str) -> Any:
     from lacre.verify.attestation import attested_statement
 
     return attested_statement(result.bundle.dsse_envelope, expected, "bundle")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
-    """Verification commands of lacre (also available as ``lacre verify-blob`` and so on)."""
-
-
-cli.add_command(verify_blob)
-cli.add_command(verify_attestation)
-
-
-if __name__ == "__main__":
-    cli()

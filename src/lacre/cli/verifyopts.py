@@ -2,13 +2,12 @@
 
 Kept light on purpose: nothing heavy is imported before a command runs. The
 trust options themselves come from :mod:`lacre.cli.trustopts`; verification
-needs only the trusted root, so it is read here without the signing side
-(``--instance`` alone goes through TUF, and so through the network).
+needs only the trusted root (``--instance`` and the public-good default go
+through TUF, and so through the network, unless ``--offline``).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,15 +16,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from lacre.cli.trustopts import TrustChoice, load_trust
+from lacre.cli.trustopts import load_trusted_root, pop_trust_choice
 from lacre.errors import ConfigError, InvalidInput
 
 if TYPE_CHECKING:
     from lacre.keys import PublicKey
-    from lacre.verify import Artifact, ManagedKey, Policy
+    from lacre.verify import Artifact, ManagedKey, Policy, Verifier
 
 F = TypeVar("F", bound=Callable[..., Any])
-CLIENT_TRUST_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
 _DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
 GITHUB_CLAIMS = ("repository", "ref", "trigger", "sha", "name")
 """The GitHub workflow claims a policy can name (``--certificate-github-workflow-<claim>``)."""
@@ -99,6 +97,26 @@ def identity_request(options: dict[str, Any]) -> IdentityRequest:
         issuer_regexp=options.pop("certificate_oidc_issuer_regexp"),
         github=github,
     )
+
+
+def policy_from_options(options: dict[str, Any]) -> Policy | ManagedKey:
+    """Take the identity options and ``--key`` out of a command's keyword arguments: the policy."""
+    key = options.pop("key")
+    return build_policy(identity_request(options), key)
+
+
+def verifier_from_options(options: dict[str, Any]) -> Verifier:
+    """Take the trust options out of a command's keyword arguments: a verifier for their root.
+
+    Warnings about the trust material (a failed update, a cached copy) go to stderr.
+    """
+    from lacre.models.trust_reader import TrustedRoot
+    from lacre.verify import Verifier
+
+    root, warnings = load_trusted_root(pop_trust_choice(options))
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return Verifier(TrustedRoot.parse(root))
 
 
 def build_policy(request: IdentityRequest, key: str | None) -> Policy | ManagedKey:
@@ -180,31 +198,3 @@ def read_bundle(path: Path) -> bytes:
             expected="a Sigstore bundle file (see --bundle)",
             found=exc.strerror,
         ) from None
-
-
-def trusted_root_bytes(choice: TrustChoice) -> tuple[bytes, tuple[str, ...]]:
-    """The trusted root the trust options name, and warnings to show."""
-    if choice.trusted_root is not None:
-        return choice.trusted_root.read_bytes(), ()
-    if choice.trust_config is not None:
-        return _root_of_trust_config(choice.trust_config), ()
-    documents = load_trust(choice)
-    return documents.trusted_root, documents.warnings
-
-
-def _root_of_trust_config(path: Path) -> bytes:
-    try:
-        document = json.loads(path.read_bytes())
-    except (ValueError, RecursionError) as exc:
-        raise ConfigError(f"trust config {path} is not valid JSON", found=str(exc)) from None
-    media_type = document.get("mediaType") if isinstance(document, dict) else None
-    if media_type != CLIENT_TRUST_CONFIG_MEDIA_TYPE:
-        raise ConfigError(
-            f"trust config {path}: mediaType",
-            expected=CLIENT_TRUST_CONFIG_MEDIA_TYPE,
-            found=repr(media_type),
-        )
-    root = document.get("trustedRoot")
-    if not isinstance(root, dict):
-        raise ConfigError(f"trust config {path} has no trustedRoot object")
-    return json.dumps(root).encode()

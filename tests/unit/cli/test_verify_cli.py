@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 from cryptography import x509
 
-from lacre.cli.verify import cli
+from lacre.cli.main import cli
 from lacre.keys import generate_signer, save_signer
 from lacre.x509.fulcio import FulcioClaims
 
@@ -316,7 +316,7 @@ def test_a_trust_config_provides_the_trusted_root(tmp_path: Path) -> None:
         ('{"mediaType": "x"}', "mediaType"),
         (
             '{"mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"}',
-            "no trustedRoot",
+            "trustConfig.trustedRoot is not a JSON object",
         ),
     ],
 )
