@@ -8,15 +8,13 @@ answers with an SCT over exactly what it logged.
 Issuing chains repeat from one submission to the next (every certificate of a
 CA shares its intermediate and root), so their parsing and their signature
 checks are remembered: only the first certificate of a chain costs a signature
-verification. The CA of the same process, which has just signed the
-precertificate itself, submits it with :meth:`CtLog.add_issued_precertificate`
-and skips even that; or, signing no precertificate at all, submits the TBS
-the log would have extracted from it with :meth:`CtLog.add_issued_tbs`.
+verification. The CA of the same process, which vouches for what it issues,
+signs no precertificate at all: it submits the TBS the log would have
+extracted from one with :meth:`CtLog.add_issued_tbs`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +35,7 @@ from lacre.transparency.ct import (
     PrecertEntry,
     SignedCertificateTimestamp,
     X509Entry,
+    issuer_key_hash,
     log_id,
     sign_sct,
     timestamped_entry_leaf,
@@ -93,28 +92,15 @@ class CtLog:
         self.log_id = log_id(signer.public_key)
         self._issuers: dict[bytes, x509.Certificate] = {}
         self._verified_chains: set[tuple[bytes, ...]] = set()
-        self._issuer_key_hashes: dict[bytes, bytes] = {}
-        self._issuer_ders: IdentityCache[bytes] = IdentityCache()
+        self._issuer_key_hashes: IdentityCache[bytes] = IdentityCache()
 
     async def add_pre_chain(self, chain: Sequence[bytes]) -> SignedCertificateTimestamp:
         """Log a precertificate (first) with its issuing chain; return its SCT."""
         certificates = self._checked_chain(chain)
         if not _has_critical_poison(certificates[0]):
             raise InvalidInput("add-pre-chain: the first certificate has no critical poison")
-        return await self._log_precertificate(certificates[0], chain[1])
-
-    async def add_issued_precertificate(
-        self, precert: x509.Certificate, issuer: x509.Certificate
-    ) -> SignedCertificateTimestamp:
-        """Log a precertificate the caller has just issued under ``issuer``; return its SCT.
-
-        For the CA sharing this process: neither the chain nor the precertificate's
-        signature is checked again (the caller made both); removing the poison
-        still requires exactly one, critical and well formed.
-        """
-        return await self._log_precertificate(
-            precert, issuer.public_bytes(serialization.Encoding.DER)
-        )
+        issuer_key_hash = self._issuer_key_hash(certificates[1])
+        return await self._log(PrecertEntry(issuer_key_hash, precert_tbs(certificates[0])))
 
     async def add_issued_tbs(
         self, tbs: bytes, issuer: x509.Certificate
@@ -126,35 +112,14 @@ class CtLog:
         the CA sharing this process, which vouches for it: no precertificate needs to
         be signed, so issuing a certificate takes one CA signature instead of two.
         """
-        return await self._log(PrecertEntry(self._issuer_key_hash(self._der(issuer)), tbs))
+        return await self._log(PrecertEntry(self._issuer_key_hash(issuer), tbs))
 
-    def _der(self, issuer: x509.Certificate) -> bytes:
-        """The DER of an issuing certificate, encoded once."""
-        der = self._issuer_ders.get(issuer)
-        if der is None:
-            der = issuer.public_bytes(serialization.Encoding.DER)
-            self._issuer_ders.put(der, issuer)
-        return der
-
-    async def _log_precertificate(
-        self, precert: x509.Certificate, issuer_der: bytes
-    ) -> SignedCertificateTimestamp:
-        entry = PrecertEntry(self._issuer_key_hash(issuer_der), precert_tbs(precert))
-        return await self._log(entry)
-
-    def _issuer_key_hash(self, issuer_der: bytes) -> bytes:
-        """SHA-256 of the issuer's SubjectPublicKeyInfo (the ``issuer_key_hash`` of RFC 6962)."""
-        digest = self._issuer_key_hashes.get(issuer_der)
+    def _issuer_key_hash(self, issuer: x509.Certificate) -> bytes:
+        """The RFC 6962 ``issuer_key_hash`` of ``issuer``, computed once per certificate."""
+        digest = self._issuer_key_hashes.get(issuer)
         if digest is None:
-            spki = (
-                self._issuer(issuer_der, 1)
-                .public_key()
-                .public_bytes(
-                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-                )
-            )
-            digest = hashlib.sha256(spki).digest()
-            _remember(self._issuer_key_hashes, issuer_der, digest)
+            digest = issuer_key_hash(issuer)
+            self._issuer_key_hashes.put(digest, issuer)
         return digest
 
     async def add_chain(self, chain: Sequence[bytes]) -> SignedCertificateTimestamp:

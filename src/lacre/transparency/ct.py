@@ -10,8 +10,11 @@ from a precertificate lives in :mod:`lacre.transparency.ct_precert`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives import serialization
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.jsontypes import MISSING, type_name
@@ -19,6 +22,8 @@ from lacre.keys import KeyAlgorithm, PublicKey
 from lacre.transparency.note import b64decode, b64encode
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from lacre.keys import Signer
 
 SCT_VERSION_V1 = 0
@@ -214,6 +219,14 @@ def parse_timestamped_entry_leaf(data: bytes) -> TimestampedEntry:
 def log_id(key: PublicKey) -> bytes:
     """The RFC 6962 log ID of ``key``: SHA-256 of its DER SubjectPublicKeyInfo."""
     return key.key_id
+
+
+def issuer_key_hash(issuer: x509.Certificate) -> bytes:
+    """The RFC 6962 ``issuer_key_hash``: SHA-256 of the issuer's DER SubjectPublicKeyInfo."""
+    spki = issuer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(spki).digest()
 
 
 @dataclass(frozen=True)

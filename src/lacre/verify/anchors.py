@@ -13,13 +13,11 @@ policy) are never skipped.
 
 from __future__ import annotations
 
-import hashlib
-
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from lacre.models.trust_reader import TrustedLog, TrustedRoot
 from lacre.transparency.checkpoint import Checkpoint
+from lacre.transparency.ct import issuer_key_hash
 from lacre.transparency.note import KeyNoteVerifier
 from lacre.verify.chain import ChainValidator
 from lacre.verify.lru import CACHE_SIZE, Lru
@@ -42,10 +40,7 @@ class TrustAnchors:
         known = self._key_hashes.get(id(issuer))
         if known is not None and known[0] is issuer:
             return known[1]
-        spki = issuer.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        digest = hashlib.sha256(spki).digest()
+        digest = issuer_key_hash(issuer)
         self._key_hashes[id(issuer)] = (issuer, digest)
         return digest
 

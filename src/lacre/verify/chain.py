@@ -120,13 +120,6 @@ class _Leaf:
     der: bytes | None
 
 
-def verify_chain(
-    leaf: x509.Certificate, authorities: Sequence[Authority], at: dt.datetime
-) -> tuple[x509.Certificate, ...]:
-    """Validate ``leaf`` at ``at`` against the CAs valid then; return its issuers, root last."""
-    return ChainValidator(authorities).verify(leaf, [at])
-
-
 def check_leaf_profile(leaf: x509.Certificate) -> None:
     """The signing certificate is not a CA, may sign (digitalSignature) and has codeSigning."""
     constraints = _basic_constraints(leaf)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtensionOID
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.models.trust_reader import TrustedRoot
 from lacre.transparency.ct import PrecertEntry, SignedCertificateTimestamp, verify_sct
+from lacre.transparency.ct import issuer_key_hash as key_hash_of
 from lacre.transparency.ct_precert import parse_sct_list
 
 
@@ -31,7 +30,7 @@ def verify_embedded_scts(
     computed here when not given.
     """
     scts = _embedded(leaf)
-    entry = PrecertEntry(issuer_key_hash or _key_hash(issuer), _precert_tbs(leaf))
+    entry = PrecertEntry(issuer_key_hash or key_hash_of(issuer), _precert_tbs(leaf))
     verified: set[bytes] = set()
     skipped: list[str] = []
     for sct in scts:
@@ -77,10 +76,3 @@ def _precert_tbs(leaf: x509.Certificate) -> bytes:
         return leaf.tbs_precertificate_bytes
     except ValueError as exc:
         raise VerificationError(f"cannot rebuild the precertificate TBS: {exc}") from None
-
-
-def _key_hash(issuer: x509.Certificate) -> bytes:
-    spki = issuer.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(spki).digest()

@@ -64,9 +64,7 @@ def verify_promise(entry: TransparencyLogEntry, log: TrustedLog) -> dt.datetime:
     return when
 
 
-def verify_proof(
-    entry: TransparencyLogEntry, log: TrustedLog, anchors: TrustAnchors | None = None
-) -> None:
+def verify_proof(entry: TransparencyLogEntry, log: TrustedLog, anchors: TrustAnchors) -> None:
     """Check the entry's inclusion proof against its signed checkpoint (F.3).
 
     ``anchors`` (for the trusted root ``log`` is from) remembers checkpoints that verified.
@@ -79,7 +77,7 @@ def verify_proof(
         )
     root_hash = proof.root_hash
     if proof.checkpoint is not None:
-        root_hash = _checkpoint(entry, proof, log, anchors or TrustAnchors(TrustedRoot())).root_hash
+        root_hash = _checkpoint(entry, proof, log, anchors).root_hash
     try:
         verify_inclusion(
             leaf_hash(entry.canonicalized_body),

@@ -190,23 +190,6 @@ def test_a_remembered_issuing_chain_still_checks_each_precertificate(
     assert ctlog.log.reader.state().size == 1
 
 
-def test_the_ca_logs_its_own_precertificates_without_resubmitting_the_chain(
-    ctlog: CtLog, ca: tuple[CaChain, SoftwareSigner], ct_signer: SoftwareSigner
-) -> None:
-    chain, signer = ca
-    profile = _profile()
-    precert = profile.precertificate(chain.intermediate, signer)
-    sct = asyncio.run(ctlog.add_issued_precertificate(precert, chain.intermediate))
-    entry = PrecertEntry(
-        hashlib.sha256(_spki(chain.intermediate)).digest(), profile.tbs_for_sct(chain.intermediate)
-    )
-    verify_sct(sct, ct_signer.public_key, entry)
-    final = profile.certificate(chain.intermediate, signer, encode_sct_list([sct.encode()]))
-    with pytest.raises(InvalidInput, match="must carry exactly one poison extension"):
-        asyncio.run(ctlog.add_issued_precertificate(final, chain.intermediate))
-    assert ctlog.log.reader.state().size == 1
-
-
 def test_the_ca_may_log_the_tbs_of_a_certificate_it_has_not_signed_yet(
     ctlog: CtLog, ca: tuple[CaChain, SoftwareSigner], ct_signer: SoftwareSigner
 ) -> None:
@@ -220,7 +203,7 @@ def test_the_ca_may_log_the_tbs_of_a_certificate_it_has_not_signed_yet(
     assert final.tbs_precertificate_bytes == tbs
     # the entry is the one a signed precertificate of the same certificate would give
     precert = profile.precertificate(chain.intermediate, signer)
-    again = asyncio.run(ctlog.add_issued_precertificate(precert, chain.intermediate))
+    again = asyncio.run(ctlog.add_pre_chain([_der(precert), _der(chain.intermediate)]))
     assert ctlog.log.reader.state().size == 2
     leaves = ctlog.entries(0, 1)
     assert leaves[0][10:] == leaves[1][10:]  # same entry; only the timestamps may differ

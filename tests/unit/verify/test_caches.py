@@ -144,8 +144,9 @@ def test_the_issuer_key_hash_is_the_sha256_of_the_issuer_key(world: World) -> No
     spki = issuer.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    assert anchors.issuer_key_hash(issuer) == hashlib.sha256(spki).digest()
-    assert anchors.issuer_key_hash(issuer) == hashlib.sha256(spki).digest()
+    first = anchors.issuer_key_hash(issuer)
+    assert first == hashlib.sha256(spki).digest()
+    assert anchors.issuer_key_hash(issuer) is first  # remembered, not computed again
 
 
 def _with_body_pem(world: World, leaf: Leaf, pem: bytes) -> dict[str, Any]:

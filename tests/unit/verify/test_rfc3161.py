@@ -333,13 +333,6 @@ def reference_accepts(tsa: Tsa, der: bytes) -> bool:
     return True
 
 
-def ess_for(leaf: x509.Certificate) -> Edit:
-    """An edit pointing the ESS attribute at ``leaf``."""
-    cert_hash = hashlib.sha256(leaf.public_bytes(Encoding.DER)).digest()
-    ess = {"certs": [{"hash_algorithm": {"algorithm": "sha256"}, "cert_hash": cert_hash}]}
-    return replacing("signing_certificate_v2", ess)
-
-
 def reissue(leaf: x509.Certificate, tsa: Tsa, *, critical: bool) -> x509.Certificate:
     """``leaf`` signed again by the TSA root with a timeStamping EKU of the given criticality."""
     usage = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING])
