@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from lacre.containers.legacybundle import bundle_of_layer
+from lacre.containers.statements import pinned_digest
 from lacre.errors import InvalidInput, NotFound
 from lacre.models.bundle import Bundle
 from lacre.oci import legacy
 from lacre.oci import mediatypes as mt
-from lacre.oci.manifest import Descriptor, ImageManifest
+from lacre.oci.bundles import referrer_bundle
+from lacre.oci.manifest import Descriptor
 from lacre.oci.reference import ImageReference
 from lacre.oci.referrers import list_referrers
 from lacre.oci.registry import RegistryClient
@@ -104,30 +106,12 @@ def referrer_candidates(
 def _referrer(
     client: RegistryClient, image: ImageReference, descriptor: Descriptor, source: str
 ) -> Candidate:
-    fetched = client.get_manifest(image.with_digest(descriptor.digest))
-    manifest = fetched.manifest
-    if not isinstance(manifest, ImageManifest):
-        raise InvalidInput(
-            "not a bundle manifest", expected="an image manifest", found=fetched.media_type
-        )
-    if manifest.subject is None or manifest.subject.digest != image.digest:
-        raise InvalidInput(
-            "the referrer's subject is another image",
-            expected=str(image.digest),
-            found=str(manifest.subject.digest) if manifest.subject else "no subject",
-        )
-    layers = [item for item in manifest.layers if item.media_type == mt.SIGSTORE_BUNDLE_V03]
-    if len(layers) != 1:
-        raise InvalidInput(
-            "not a bundle manifest", expected="exactly one bundle layer", found=len(layers)
-        )
-    bundle = Bundle.parse(client.get_blob(image, layers[0].digest))
-    return Candidate(source, str(fetched.digest), bundle, _image_artifact(image))
+    bundle = Bundle.parse(referrer_bundle(client, image, descriptor))
+    return Candidate(source, str(descriptor.digest), bundle, _image_artifact(image))
 
 
 def _image_artifact(image: ImageReference) -> Artifact:
-    assert image.digest is not None
-    return Artifact.from_digest(str(image.digest))
+    return Artifact.from_digest(str(pinned_digest(image)))
 
 
 def _load(source: str, loader: Loader) -> Found:

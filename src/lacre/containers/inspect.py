@@ -95,9 +95,8 @@ def download(
 ) -> list[bytes]:
     """The signatures or attestations of ``image``, one JSON document each."""
     pinned = pin(client, image, notify)
-    suffix = mt.SUFFIX_SIGNATURE if kind == "signature" else mt.SUFFIX_ATTESTATION
-    media_type = mt.SIMPLE_SIGNING if kind == "signature" else mt.DSSE_ENVELOPE
-    layers = legacy.read_layers(client, legacy.attachment_tag(pinned, suffix), media_type)
+    read = legacy.read_signatures if kind == "signature" else legacy.read_attestations
+    layers = read(client, pinned)
     documents = [_legacy_document(layer) if kind == "signature" else layer.blob for layer in layers]
     for predicate_type, bundle in _referrer_bundles(client, pinned):
         if (predicate_type == SIGN_PREDICATE_TYPE) == (kind == "signature"):
@@ -121,10 +120,7 @@ def sbom(client: RegistryClient, image: ImageReference, *, notify: Notify = quie
 
 
 def _sboms(client: RegistryClient, image: ImageReference) -> Iterator[bytes]:
-    layers = legacy.read_layers(
-        client, legacy.attachment_tag(image, mt.SUFFIX_ATTESTATION), mt.DSSE_ENVELOPE
-    )
-    for layer in layers:
+    for layer in legacy.read_attestations(client, image):
         if _is_sbom(layer.predicate_type):
             yield _unwrap(layer.blob, "legacy attestation")
     for predicate_type, bundle in _referrer_bundles(client, image):

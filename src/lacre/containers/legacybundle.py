@@ -15,17 +15,18 @@ import hashlib
 import json
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
-from lacre.dsse import Envelope, Signature
-from lacre.errors import ConfigError, InvalidInput
+from lacre.dsse import Envelope
+from lacre.errors import ConfigError, InvalidInput, VerificationError
 from lacre.models.bundle import Bundle, MessageSignature, VerificationMaterial
 from lacre.models.tlog_entry import KindVersion, TransparencyLogEntry
 from lacre.models.trust_reader import TrustedRoot
 from lacre.oci import mediatypes as mt
 from lacre.oci.legacy import SignatureLayer
 from lacre.oci.rekorbundle import RekorBundle
+from lacre.verify.chain import check_issued_by
+from lacre.x509.certificates import canonical_pem
 
 LEGACY_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1"
 """The bundle version a legacy signature is equivalent to (SET, no inclusion proof)."""
@@ -67,10 +68,7 @@ def envelope_json(bundle: Bundle) -> bytes:
     """The DSSE envelope of ``bundle`` as cosign stores it in an ``.att`` layer."""
     if bundle.dsse_envelope is None:
         raise InvalidInput("an attestation bundle holds a DSSE envelope", found="none")
-    envelope = bundle.dsse_envelope
-    signatures = tuple(Signature(item.sig, item.keyid) for item in envelope.signatures)
-    document = Envelope(envelope.payload, envelope.payload_type, signatures).to_json()
-    return json.dumps(document, separators=(",", ":")).encode()
+    return json.dumps(bundle.dsse_envelope.to_json(), separators=(",", ":")).encode()
 
 
 def chain_pem(leaf: x509.Certificate, root: TrustedRoot) -> str | None:
@@ -157,14 +155,14 @@ def _leaf(bundle: Bundle) -> x509.Certificate | None:
 
 def _issued_by(leaf: x509.Certificate, issuer: x509.Certificate) -> bool:
     try:
-        leaf.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature):
+        check_issued_by(leaf, issuer)
+    except VerificationError:
         return False
     return True
 
 
 def _pem(cert: x509.Certificate) -> str:
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return canonical_pem(cert).decode()
 
 
 def _der(pem: str) -> bytes:

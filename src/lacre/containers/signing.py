@@ -27,11 +27,11 @@ from lacre.containers.statements import (
     SIGN_PREDICATE_TYPE,
     Notify,
     image_statement,
-    pin,
+    pinned_digest,
     quiet,
     signature_statement,
 )
-from lacre.containers.walk import with_platforms
+from lacre.containers.walk import targets
 from lacre.errors import InvalidInput
 from lacre.oci import legacy
 from lacre.oci.bundles import attach_bundle
@@ -83,8 +83,8 @@ class ImageSigner:
         annotations: Mapping[str, str] | None = None,
     ) -> list[SignedImage]:
         """Sign ``image`` (and with ``recursive`` every platform image of an index)."""
-        targets = self._targets(image, recursive)
-        return [self._sign_one(target, annotations) for target in targets]
+        found = targets(self.client, image, self.notify, recursive=recursive)
+        return [self._sign_one(target, annotations) for target in found]
 
     def attest(
         self,
@@ -95,12 +95,8 @@ class ImageSigner:
         recursive: bool = False,
     ) -> list[SignedImage]:
         """Attest ``image``: an in-toto statement with its digest as subject."""
-        targets = self._targets(image, recursive)
-        return [self._attest_one(target, predicate_type, predicate) for target in targets]
-
-    def _targets(self, image: ImageReference, recursive: bool) -> list[ImageReference]:
-        pinned = pin(self.client, image, self.notify)
-        return with_platforms(self.client, pinned) if recursive else [pinned]
+        found = targets(self.client, image, self.notify, recursive=recursive)
+        return [self._attest_one(target, predicate_type, predicate) for target in found]
 
     @property
     def _referrers(self) -> bool:
@@ -115,7 +111,7 @@ class ImageSigner:
     ) -> SignedImage:
         referrer = tag = None
         if self._legacy:
-            digest = _digest(image)
+            digest = pinned_digest(image)
             payload = legacy.signature_payload(image, digest, annotations)
             bundle = self.session.sign_blob(payload)
             layer = signature_layer(bundle, payload, self.session.context.trusted_root)
@@ -145,8 +141,3 @@ class ImageSigner:
                 self.client, image, bundle.to_bytes(), predicate_type=predicate_type
             ).digest
         return SignedImage(image, referrer, tag)
-
-
-def _digest(image: ImageReference) -> Digest:
-    assert image.digest is not None
-    return image.digest

@@ -31,10 +31,9 @@ from lacre.containers.candidates import (
 from lacre.containers.statements import (
     SIGN_PREDICATE_TYPE,
     Notify,
-    pin,
     quiet,
 )
-from lacre.containers.walk import with_platforms
+from lacre.containers.walk import targets
 from lacre.dsse import Statement
 from lacre.errors import InvalidInput, VerificationError
 from lacre.oci import mediatypes as mt
@@ -92,7 +91,7 @@ class ImageVerifier:
         """Verify ``image``'s signature (every platform image too, with ``recursive``)."""
         return [
             self._first(target, policy, SIGN_PREDICATE_TYPE, mt.SUFFIX_SIGNATURE, "signature")
-            for target in self._targets(image, recursive)
+            for target in targets(self.client, image, self.notify, recursive=recursive)
         ]
 
     def verify_attestation(
@@ -106,12 +105,8 @@ class ImageVerifier:
         """Verify an attestation of ``predicate_type`` for ``image``."""
         return [
             self._first(target, policy, predicate_type, mt.SUFFIX_ATTESTATION, "attestation")
-            for target in self._targets(image, recursive)
+            for target in targets(self.client, image, self.notify, recursive=recursive)
         ]
-
-    def _targets(self, image: ImageReference, recursive: bool) -> list[ImageReference]:
-        pinned = pin(self.client, image, self.notify)
-        return with_platforms(self.client, pinned) if recursive else [pinned]
 
     def _first(
         self,

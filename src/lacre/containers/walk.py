@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lacre.containers.statements import Notify, pin
 from lacre.errors import TooLarge
 from lacre.oci.discovery import platform_images
 from lacre.oci.reference import ImageReference
@@ -11,6 +12,14 @@ MAX_DEPTH = 3
 """How deep indexes may nest (an index of indexes of images is depth 2)."""
 MAX_IMAGES = 256
 """The most images one recursive walk visits."""
+
+
+def targets(
+    client: RegistryClient, image: ImageReference, notify: Notify, *, recursive: bool
+) -> list[ImageReference]:
+    """``image`` pinned, and with ``recursive`` every image under it: what to sign or verify."""
+    pinned = pin(client, image, notify)
+    return with_platforms(client, pinned) if recursive else [pinned]
 
 
 def with_platforms(client: RegistryClient, image: ImageReference) -> list[ImageReference]:

@@ -115,20 +115,37 @@ def fetch_bundles(
     found = list_referrers(client, pinned, mt.SIGSTORE_BUNDLE_V03).descriptors
     wanted = dict(annotations or {})
     return [
-        AttachedBundle(referrer, _bundle_of(client, pinned, referrer))
+        AttachedBundle(referrer, referrer_bundle(client, pinned, referrer))
         for referrer in found
         if wanted.items() <= dict(referrer.annotations).items()
     ]
 
 
-def _bundle_of(client: RegistryClient, image: ImageReference, referrer: Descriptor) -> bytes:
+def referrer_bundle(client: RegistryClient, image: ImageReference, referrer: Descriptor) -> bytes:
+    """The bundle the referrer manifest ``referrer`` of the pinned ``image`` carries.
+
+    The manifest must be an image manifest whose subject is ``image``, with
+    exactly one bundle layer; anything else is :class:`InvalidInput`.
+    """
     fetched = client.get_manifest(image.with_digest(referrer.digest))
     manifest = fetched.manifest
-    layers = manifest.layers if isinstance(manifest, ImageManifest) else ()
-    bundles = [layer for layer in layers if layer.media_type == mt.SIGSTORE_BUNDLE_V03]
+    what = f"referrer {referrer.digest} of {image}"
+    if not isinstance(manifest, ImageManifest):
+        raise InvalidInput(
+            f"{what} is not a bundle manifest",
+            expected="an image manifest",
+            found=fetched.media_type,
+        )
+    if manifest.subject is None or manifest.subject.digest != image.digest:
+        raise InvalidInput(
+            f"{what}: the referrer's subject is another image",
+            expected=str(image.digest),
+            found=str(manifest.subject.digest) if manifest.subject else "no subject",
+        )
+    bundles = [layer for layer in manifest.layers if layer.media_type == mt.SIGSTORE_BUNDLE_V03]
     if len(bundles) != 1:
         raise InvalidInput(
-            f"referrer {referrer.digest} of {image} is not a bundle manifest",
+            f"{what} is not a bundle manifest",
             expected="exactly one bundle layer",
             found=f"{len(bundles)} bundle layers",
         )

@@ -75,10 +75,6 @@ def _registry_errors(body: bytes) -> str:
     return f" ({'; '.join(items)})" if items else ""
 
 
-def _ssl_context(options: RegistryOptions) -> ssl.SSLContext:
-    return _shared_ssl_context(options.ca_bundle)
-
-
 @functools.lru_cache(maxsize=8)
 def _shared_ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
     """One TLS context per CA bundle, shared by clients (loading the CAs takes tens of ms)."""
@@ -108,7 +104,7 @@ class RegistryHttp:
         self._sleep = sleep
         self._client = httpx.Client(
             timeout=httpx.Timeout(options.timeout_s, connect=options.connect_timeout_s),
-            verify=_ssl_context(options),
+            verify=_shared_ssl_context(options.ca_bundle),
             transport=transport,
             follow_redirects=True,
             headers={"User-Agent": options.user_agent},

@@ -12,6 +12,7 @@ from lacre.sign import SigningContext, SigningSession
 from lacre.testing.ocilayout import push_image, push_index, random_image, random_index
 from lacre.verify import AllOf, Identity, Issuer, ManagedKey, Verifier
 from tests.unit.oci.fakeregistry import HOST, FakeRegistry
+from tests.unit.oci.helpers import client_for
 from tests.unit.sign.fakes import FakeCA, FakeLog
 from tests.unit.verify.world import World
 
@@ -41,7 +42,7 @@ class ImageWorld:
 
     def fresh_client(self) -> RegistryClient:
         """Another client on the same fake registry (round trips counted from zero)."""
-        return RegistryClient(transport=self.fake.transport(), sleep=lambda _s: None)
+        return client_for(self.fake)
 
     def push(self, tag: str = "v1") -> ImageReference:
         """A new random image at ``tag``, pinned."""
@@ -59,7 +60,6 @@ def image_world(*, referrers_api: bool = False) -> ImageWorld:
     context = SigningContext(trusted_root=root, tlogs=[FakeLog(world)], ca=FakeCA(world))
     signer = generate_signer()
     fake = FakeRegistry(referrers_api=referrers_api)
-    client = RegistryClient(transport=fake.transport(), sleep=lambda _s: None)
     return ImageWorld(
-        root, context.keyless("token"), signer, context.with_key(signer), fake, client
+        root, context.keyless("token"), signer, context.with_key(signer), fake, client_for(fake)
     )
