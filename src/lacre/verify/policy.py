@@ -17,15 +17,8 @@ from cryptography import x509
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
-from lacre.x509.fulcio import (
-    ISSUER_OID,
-    ISSUER_V2_OID,
-    FulcioClaims,
-    decode_raw,
-    decode_utf8string,
-)
+from lacre.x509.fulcio import USERNAME_OID, FulcioClaims, decode_utf8string, read_issuer
 
-USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
 _SAN = x509.SubjectAlternativeName.oid
 
 
@@ -209,39 +202,9 @@ def claims_of(certificate: x509.Certificate) -> FulcioClaims:
 def issuer_of(certificate: x509.Certificate) -> str:
     """The OIDC issuer: extension ``.1.8`` if present, else ``.1.1``; the two must agree."""
     try:
-        v2 = _fulcio_value(certificate, ISSUER_V2_OID)
-        v1 = _fulcio_value(certificate, ISSUER_OID)
-        issuer = v2 if v2 is not None else v1
-        if v1 is not None and v2 is not None and v1 != v2:
-            raise VerificationError(
-                "certificate claims: the two Fulcio issuer extensions disagree",
-                expected=repr(v1),
-                found=repr(v2),
-            )
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(f"certificate claims: malformed extensions: {exc}") from None
+        return read_issuer(certificate)
     except InvalidInput as exc:
-        if isinstance(exc, VerificationError):
-            raise
         raise VerificationError(f"certificate claims: {exc}") from exc
-    if not issuer:
-        raise VerificationError(
-            "certificate claims: certificate carries no Fulcio issuer",
-            expected=f"extension {ISSUER_V2_OID.dotted_string} or {ISSUER_OID.dotted_string}",
-        )
-    return issuer
-
-
-def _fulcio_value(certificate: x509.Certificate, oid: x509.ObjectIdentifier) -> str | None:
-    try:
-        value = certificate.extensions.get_extension_for_oid(oid).value
-    except x509.ExtensionNotFound:
-        return None
-    if not isinstance(value, x509.UnrecognizedExtension):  # pragma: no cover - cryptography
-        raise InvalidInput(f"Fulcio extension {oid.dotted_string} has an unexpected type")
-    if oid == ISSUER_V2_OID:
-        return decode_utf8string(value.value, oid=oid)
-    return decode_raw(value.value, oid=oid)
 
 
 def san_values(certificate: x509.Certificate) -> list[str]:

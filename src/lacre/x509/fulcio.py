@@ -184,10 +184,7 @@ class FulcioClaims:
     @classmethod
     def from_certificate(cls, cert: x509.Certificate) -> FulcioClaims:
         """Read the claims of ``cert``; raise InvalidInput on bad encodings or no issuer."""
-        try:
-            extensions = {ext.oid: ext.value for ext in cert.extensions}
-        except (ValueError, x509.DuplicateExtension) as exc:
-            raise InvalidInput(f"certificate extensions are malformed: {exc}") from None
+        extensions = _extension_values(cert)
         raw = {oid: _raw_value(extensions, oid, decode_raw) for oid in _ALL_RAW}
         der = {oid: _raw_value(extensions, oid, decode_utf8string) for oid in _ALL_DER}
         issuer = _issuer(raw[ISSUER_OID], der[ISSUER_V2_OID])
@@ -223,6 +220,24 @@ _DER_FIELDS: tuple[tuple[x509.ObjectIdentifier, str], ...] = (
 )
 _ALL_RAW = (ISSUER_OID, *(oid for oid, _ in _RAW_FIELDS))
 _ALL_DER = (ISSUER_V2_OID, *(oid for oid, _ in _DER_FIELDS))
+
+
+def read_issuer(cert: x509.Certificate) -> str:
+    """The OIDC issuer of ``cert``: ``.8`` if present, else ``.1``; the two must agree.
+
+    Only the issuer is decoded (the other claims may be absent or unread);
+    :class:`InvalidInput` on a bad encoding or no issuer.
+    """
+    extensions = _extension_values(cert)
+    raw = _raw_value(extensions, ISSUER_OID, decode_raw)
+    return _issuer(raw, _raw_value(extensions, ISSUER_V2_OID, decode_utf8string))
+
+
+def _extension_values(cert: x509.Certificate) -> dict[x509.ObjectIdentifier, x509.ExtensionType]:
+    try:
+        return {ext.oid: ext.value for ext in cert.extensions}
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise InvalidInput(f"certificate extensions are malformed: {exc}") from None
 
 
 def _checked_utf8(value: str) -> bytes:
