@@ -55,20 +55,14 @@ def _verify_over_artifact(signature: bytes, key: PublicKey, artifact: Artifact) 
 
 def verify_dsse(envelope: DsseEnvelope, key: PublicKey, artifact: Artifact) -> None:
     """Check the DSSE signature and that the artifact is a subject of the statement."""
-    from lacre.dsse import IN_TOTO_PAYLOAD_TYPE, Statement, pae
+    from lacre.dsse import pae
+    from lacre.verify.attestation import in_toto_statement
 
     try:
         key.verify(envelope.signatures[0].sig, pae(envelope.payload_type, envelope.payload))
     except InvalidInput as exc:
         raise _signature_error(exc) from exc
-    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE:
-        raise VerificationError(
-            "DSSE payload type", expected=IN_TOTO_PAYLOAD_TYPE, found=envelope.payload_type
-        )
-    try:
-        statement = Statement.from_payload(envelope.payload)
-    except InvalidInput as exc:
-        raise VerificationError(f"DSSE payload is not an in-toto statement: {exc}") from exc
+    statement = in_toto_statement(envelope.payload, envelope.payload_type, "DSSE envelope")
     _require_subject(statement, artifact)
 
 
