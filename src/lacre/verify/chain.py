@@ -107,7 +107,7 @@ class ChainValidator:
         key = (leaf.der, number) if leaf.der is not None else None
         if key is not None and self._issued.get(key):
             return None
-        failure = _failure(lambda: _check_leaf_in_path(leaf.certificate, issuer))
+        failure = _failure(lambda: check_end_certificate(leaf.certificate, issuer))
         if failure is None and key is not None:
             self._issued.put(key, True)
         return failure
@@ -157,16 +157,28 @@ def _trusted_chain_failure(chain: tuple[x509.Certificate, ...]) -> VerificationE
 
 def _check_trusted_chain(chain: Sequence[x509.Certificate]) -> None:
     """Checks of a trusted chain (intermediates, root last) below a signing certificate."""
+    check_issuer_path(chain)
     for index, cert in enumerate(chain):
-        position = index + 1  # the signing certificate is at position 0 of the path
+        _check_code_signing_allowed(cert, position=index + 1)
+
+
+def check_issuer_path(issuers: Sequence[x509.Certificate]) -> None:
+    """Check the issuers of a path (intermediates, root last) above its end certificate.
+
+    Each has no unknown critical extension, may sign certificates with as many
+    intermediates below it as it has, and is signed by the next (the root by itself).
+    """
+    for index, cert in enumerate(issuers):
+        position = index + 1  # the end certificate is at position 0 of the path
         _check_critical(cert, position)
-        _check_ca(cert, intermediates_below=index, position=position)
-        check_issued_by(cert, chain[index + 1] if index + 1 < len(chain) else cert)
+        _check_issuer_may_sign(cert, intermediates_below=index)
+        check_issued_by(cert, issuers[index + 1] if index + 1 < len(issuers) else cert)
 
 
-def _check_leaf_in_path(leaf: x509.Certificate, issuer: x509.Certificate) -> None:
-    _check_critical(leaf, 0)
-    check_issued_by(leaf, issuer)
+def check_end_certificate(cert: x509.Certificate, issuer: x509.Certificate) -> None:
+    """Check the end certificate of a path: no unknown critical extension, signed by ``issuer``."""
+    _check_critical(cert, 0)
+    check_issued_by(cert, issuer)
 
 
 def _failure(check: Callable[[], None]) -> VerificationError | None:
@@ -251,8 +263,7 @@ _RSA_PADDINGS = (padding.PKCS1v15, padding.PSS)
 _EDWARDS_KEYS = (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
 
 
-def _check_ca(cert: x509.Certificate, *, intermediates_below: int, position: int) -> None:
-    check_issuer_may_sign(cert, intermediates_below=intermediates_below)
+def _check_code_signing_allowed(cert: x509.Certificate, *, position: int) -> None:
     extended = _extension(cert, x509.ExtendedKeyUsage)
     if extended is not None and _CODE_SIGNING not in extended and _ANY_USAGE not in extended:
         raise VerificationError(
@@ -262,7 +273,7 @@ def _check_ca(cert: x509.Certificate, *, intermediates_below: int, position: int
         )
 
 
-def check_issuer_may_sign(cert: x509.Certificate, *, intermediates_below: int) -> None:
+def _check_issuer_may_sign(cert: x509.Certificate, *, intermediates_below: int) -> None:
     """Raise unless ``cert`` is a CA that may sign certificates, ``intermediates_below`` deep."""
     constraints = _basic_constraints(cert)
     if constraints is None or not constraints.ca:

@@ -150,7 +150,7 @@ def _signed_data(reader: Reader) -> TimestampToken:
     ]
     content = _encapsulated(reader.nested(SEQUENCE, "encapContentInfo"))
     certificates = reader.optional(context(0), "certificates")
-    reader.optional(context(1), "crls")
+    _check_crls(reader.optional(context(1), "crls"))
     signers = der.elements(reader.read(SET, "signerInfos"), SEQUENCE, "signerInfos")
     reader.end()
     if len(signers) != 1:
@@ -163,6 +163,15 @@ def _signed_data(reader: Reader) -> TimestampToken:
             "SignedData digest algorithms do not list the signer's", expected=signer.digest_name
         )
     return _assemble(signer, content, certificates)
+
+
+def _check_crls(crls: bytes | None) -> None:
+    """Each of the ``crls`` must be a CertificateList: lacre does not use them, but reads them."""
+    for encoding, _ in der.elements(crls or b"", SEQUENCE, "crls"):
+        try:
+            x509.load_der_x509_crl(encoding)
+        except ValueError as exc:
+            raise VerificationError(f"timestamp token CRL is malformed: {exc}") from None
 
 
 def _encapsulated(reader: Reader) -> bytes:

@@ -36,7 +36,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from lacre.der import dotted
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
-from lacre.verify.chain import check_issued_by, check_issuer_may_sign, check_valid_at
+from lacre.verify.chain import check_end_certificate, check_issuer_path, check_valid_at
 from lacre.verify.lru import Lru
 from lacre.verify.rfc3161 import (
     TST_INFO,
@@ -176,11 +176,8 @@ def _chain_failure(chain: tuple[x509.Certificate, ...]) -> VerificationError | N
     """Why ``chain`` fails its own checks, or None: a pure function of its certificates."""
     try:
         _check_leaf_usage(chain[0])
-        for position, certificate in enumerate(chain[1:], start=1):
-            check_issuer_may_sign(certificate, intermediates_below=position - 1)
-        for position, certificate in enumerate(chain):
-            issuer = chain[position + 1] if position + 1 < len(chain) else certificate
-            check_issued_by(certificate, issuer)
+        check_issuer_path(chain[1:])
+        check_end_certificate(chain[0], chain[1] if len(chain) > 1 else chain[0])
     except VerificationError as exc:
         return exc
     return None

@@ -66,7 +66,7 @@ def test_lru_keeps_the_most_recently_used_items() -> None:
 def test_the_signing_certificate_signature_is_checked_once_per_certificate(
     world: World, leaf: Leaf, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls = _count(monkeypatch, chain_module, "_check_leaf_in_path")
+    calls = _count(monkeypatch, chain_module, "check_end_certificate")
     verifier = _fresh(world)
     verifier.verify(encode(message_bundle(world, leaf)), ARTIFACT, POLICY)
     verifier.verify(encode(message_bundle(world, leaf, artifact=b"other")), b"other", POLICY)
@@ -89,7 +89,7 @@ def test_a_failing_certificate_is_checked_and_refused_every_time(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stranger = World().leaf()  # issued by another CA, with an SCT from another CT log
-    calls = _count(monkeypatch, chain_module, "_check_leaf_in_path")
+    calls = _count(monkeypatch, chain_module, "check_end_certificate")
     verifier = _fresh(world)
     for _ in range(2):
         with pytest.raises(VerificationError, match="certificate chain does not verify"):

@@ -268,6 +268,19 @@ def test_a_chain_whose_leaf_may_not_timestamp_is_refused(tsa: Tsa, der: bytes) -
         TrustedTsa([loose, root]).verify(parse_response(der), MESSAGE)
 
 
+def test_a_tsa_certificate_with_an_unknown_critical_extension_is_refused(
+    tsa: Tsa, der: bytes
+) -> None:
+    leaf, root = tsa.chain.certificates
+    unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\x05\x00")
+    builder = like(leaf, leaf.public_key())
+    for extension in leaf.extensions:
+        builder = builder.add_extension(extension.value, extension.critical)
+    marked = sign_certificate(builder.add_extension(unknown, critical=True), tsa.root_signer)
+    with pytest.raises(VerificationError, match="unknown critical extension"):
+        TrustedTsa([marked, root]).verify(parse_response(der), MESSAGE)
+
+
 def test_a_chain_not_signed_by_its_root_is_refused(tsa: Tsa, der: bytes) -> None:
     leaf, _ = tsa.chain.certificates
     other_root = make_tsa().chain.certificates[1]
@@ -292,6 +305,16 @@ def test_a_tsa_key_lacre_cannot_verify_with_is_refused(tsa: Tsa, der: bytes) -> 
 def test_an_empty_chain_is_refused() -> None:
     with pytest.raises(VerificationError, match="no certificate chain"):
         TrustedTsa([])
+
+
+def test_certificates_stored_as_crls_are_refused(tsa: Tsa, der: bytes) -> None:
+    # The certificates field ([0]) retagged as crls ([1]): outside the signature, so only
+    # reading the CRLs catches it (rfc3161-client refuses it too).
+    at = min(der.index(cert.public_bytes(Encoding.DER)) for cert in tsa.chain.certificates) - 4
+    assert der[at] == 0xA0
+    tampered = der[:at] + b"\xa1" + der[at + 1 :]
+    assert "timestamp token CRL is malformed" in refused(tsa, tampered)
+    assert not reference_accepts(tsa, tampered)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
