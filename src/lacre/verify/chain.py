@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 from cryptography import x509
@@ -39,9 +38,8 @@ class ChainValidator:
     once per CA and remembered, a failure by this validator and a success by
     the whole process (it depends on the chain's certificates alone). The
     signing certificate's signature by a CA (and its critical extensions) is
-    remembered once it verified, keyed by the certificate's DER when the
-    caller gives it. Every certificate's validity at the time is checked on
-    each call.
+    remembered once it verified, keyed by the certificate's DER. Every
+    certificate's validity at the time is checked on each call.
     """
 
     def __init__(self, authorities: Sequence[Authority], *, cache_size: int = CACHE_SIZE) -> None:
@@ -51,7 +49,7 @@ class ChainValidator:
         self._issued: Lru[tuple[bytes, int], bool] = Lru(cache_size)
 
     def verify(
-        self, leaf: x509.Certificate, times: Sequence[dt.datetime], *, der: bytes | None = None
+        self, leaf: x509.Certificate, der: bytes, times: Sequence[dt.datetime]
     ) -> tuple[x509.Certificate, ...]:
         """Validate ``leaf`` (whose DER is ``der``) at each of ``times``.
 
@@ -60,17 +58,21 @@ class ChainValidator:
         if not times:
             raise VerificationError("no time to validate the certificate chain at")
         issued: dict[int, VerificationError | None] = {}
-        chains = [self._verify_at(_Leaf(leaf, der), at, issued) for at in times]
+        chains = [self._verify_at(leaf, der, at, issued) for at in times]
         return chains[0]
 
     def _verify_at(
-        self, leaf: _Leaf, at: dt.datetime, issued: dict[int, VerificationError | None]
+        self,
+        leaf: x509.Certificate,
+        der: bytes,
+        at: dt.datetime,
+        issued: dict[int, VerificationError | None],
     ) -> tuple[x509.Certificate, ...]:
         reasons: list[str] = []
         for number, authority in enumerate(self.authorities):
             if not authority.validity.contains(at):
                 continue
-            failure = self._check(number, authority, leaf, at, issued)
+            failure = self._check(number, authority, (leaf, der), at, issued)
             if failure is None:
                 return authority.chain
             reasons.append(f"{authority.uri or 'CA'}: {failure}")
@@ -84,12 +86,12 @@ class ChainValidator:
         self,
         number: int,
         authority: Authority,
-        leaf: _Leaf,
+        leaf: tuple[x509.Certificate, bytes],
         at: dt.datetime,
         issued: dict[int, VerificationError | None],
     ) -> VerificationError | None:
         try:
-            for position, cert in enumerate((leaf.certificate, *authority.chain)):
+            for position, cert in enumerate((leaf[0], *authority.chain)):
                 check_valid_at(cert, at, position)
         except VerificationError as exc:
             return exc
@@ -102,22 +104,15 @@ class ChainValidator:
         return issued[number]
 
     def _check_issued(
-        self, leaf: _Leaf, number: int, issuer: x509.Certificate
+        self, leaf: tuple[x509.Certificate, bytes], number: int, issuer: x509.Certificate
     ) -> VerificationError | None:
-        key = (leaf.der, number) if leaf.der is not None else None
-        if key is not None and self._issued.get(key):
+        certificate, der = leaf
+        if self._issued.get((der, number)):
             return None
-        failure = _failure(lambda: check_end_certificate(leaf.certificate, issuer))
-        if failure is None and key is not None:
-            self._issued.put(key, True)
+        failure = _failure(lambda: check_end_certificate(certificate, issuer))
+        if failure is None:
+            self._issued.put((der, number), True)
         return failure
-
-
-# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@dataclass(frozen=True, eq=False, repr=False)
-class _Leaf:
-    certificate: x509.Certificate
-    der: bytes | None
 
 
 def check_leaf_profile(leaf: x509.Certificate) -> None:

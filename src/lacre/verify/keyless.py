@@ -36,28 +36,27 @@ def load_leaf(certificates: Sequence[bytes]) -> x509.Certificate:
 
 def check_certificate(
     leaf: x509.Certificate,
+    der: bytes,
     times: Sequence[VerifiedTime],
     anchors: TrustAnchors,
     *,
     ctlog_threshold: int = 1,
-    der: bytes | None = None,
 ) -> None:
     """Run G, C, D and E.1 on ``leaf`` (whose DER is ``der``) for every verified time.
 
-    With ``der``, the time-independent results (the CA's signature, the SCTs)
-    are remembered by ``anchors`` once they verified.
+    The time-independent results (the CA's signature, the SCTs) are remembered
+    by ``anchors``, keyed by ``der``, once they verified.
     """
     for verified in times:
         _check_validity(leaf, verified)
-    issuers = anchors.chains.verify(leaf, [verified.time for verified in times], der=der)
+    issuers = anchors.chains.verify(leaf, der, [verified.time for verified in times])
     key_hash = anchors.issuer_key_hash(issuers[0])
-    remembered = (der, key_hash, ctlog_threshold) if der is not None else None
-    if remembered is None or not anchors.scts.get(remembered):
+    remembered = (der, key_hash, ctlog_threshold)
+    if not anchors.scts.get(remembered):
         verify_embedded_scts(
             leaf, issuers[0], anchors.root, threshold=ctlog_threshold, issuer_key_hash=key_hash
         )
-        if remembered is not None:
-            anchors.scts.put(remembered, True)
+        anchors.scts.put(remembered, True)
     check_leaf_profile(leaf)
 
 

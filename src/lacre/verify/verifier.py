@@ -73,10 +73,10 @@ class Verifier:
         if leaf is not None:
             check_certificate(
                 leaf,
+                parsed.material.certificates[0],
                 times,
                 self.anchors,
                 ctlog_threshold=self.thresholds.ctlogs,
-                der=parsed.material.leaf,
             )
         log_ids = check_entries(evidence, Signed(parsed, target, key, leaf))
         _check_signature(parsed, key, target)
