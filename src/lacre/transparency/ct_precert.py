@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 from cryptography import x509
 
+from lacre.der import OCTET_STRING, OID, SEQUENCE, context, read_tlv
 from lacre.der import encode as _der
-from lacre.der import read_tlv
 from lacre.errors import InvalidInput
 from lacre.transparency.ct import SignedCertificateTimestamp, TlsReader
 
@@ -24,10 +24,7 @@ POISON_OID = "1.3.6.1.4.1.11129.2.4.3"
 _POISON_OID_DER = bytes.fromhex("060a2b06010401d679020403")
 _TRUE_DER = bytes.fromhex("0101ff")
 _NULL_OCTETS_DER = bytes.fromhex("04020500")
-_SEQUENCE = 0x30
-_OCTET_STRING = 0x04
-_OID = 0x06
-_EXTENSIONS_TAG = 0xA3  # [3] EXPLICIT, constructed
+_EXTENSIONS_TAG = context(3)  # [3] EXPLICIT
 
 
 def _children(data: bytes, start: int, end: int, what: str) -> list[tuple[int, int, int]]:
@@ -54,9 +51,9 @@ def _outer(data: bytes, tag: int, what: str) -> tuple[int, int]:
 
 
 def _is_poison(extension: bytes) -> bool:
-    start, end = _outer(extension, _SEQUENCE, "TBSCertificate extension")
+    start, end = _outer(extension, SEQUENCE, "TBSCertificate extension")
     tag, _, _ = read_tlv(extension[:end], start, "TBSCertificate extension")
-    if tag != _OID:
+    if tag != OID:
         raise InvalidInput("extension does not start with an OID", expected="06", found=hex(tag))
     if not extension[start:end].startswith(_POISON_OID_DER):
         return False
@@ -77,7 +74,7 @@ def strip_poison(tbs_der: bytes) -> bytes:
     Raises :class:`InvalidInput` on malformed DER or an absent, duplicated,
     non-critical or malformed poison.
     """
-    start, end = _outer(tbs_der, _SEQUENCE, "TBSCertificate")
+    start, end = _outer(tbs_der, SEQUENCE, "TBSCertificate")
     fields = _children(tbs_der, start, end, "TBSCertificate")
     tags = [tag for tag, _, _ in fields]
     if not tags or tags[-1] != _EXTENSIONS_TAG:
@@ -92,7 +89,7 @@ def strip_poison(tbs_der: bytes) -> bytes:
     wrapper = tbs_der[field_start:field_end]
     seq_start, seq_end = _outer(wrapper, _EXTENSIONS_TAG, "TBSCertificate extensions")
     inner = wrapper[seq_start:seq_end]
-    list_start, list_end = _outer(inner, _SEQUENCE, "Extensions")
+    list_start, list_end = _outer(inner, SEQUENCE, "Extensions")
     extensions = [inner[a:b] for _, a, b in _children(inner, list_start, list_end, "Extensions")]
     kept = [ext for ext in extensions if not _is_poison(ext)]
     if len(extensions) - len(kept) != 1:
@@ -101,8 +98,8 @@ def strip_poison(tbs_der: bytes) -> bytes:
             expected=1,
             found=len(extensions) - len(kept),
         )
-    rebuilt = _der(_EXTENSIONS_TAG, _der(_SEQUENCE, b"".join(kept))) if kept else b""
-    return _der(_SEQUENCE, tbs_der[start:field_start] + rebuilt)
+    rebuilt = _der(_EXTENSIONS_TAG, _der(SEQUENCE, b"".join(kept))) if kept else b""
+    return _der(SEQUENCE, tbs_der[start:field_start] + rebuilt)
 
 
 def precert_tbs(precert: x509.Certificate) -> bytes:
@@ -113,12 +110,12 @@ def precert_tbs(precert: x509.Certificate) -> bytes:
 def sct_list_extension_value(scts: Iterable[SignedCertificateTimestamp]) -> bytes:
     """The extnValue content of the SCT-list extension: a DER OCTET STRING of the TLS list.
 
-    Add it, last, as ``x509.UnrecognizedExtension(ObjectIdentifier(SCT_LIST_OID), value)``.
+    Add it, last, as ``x509.UnrecognizedExtension(ObjectIdentifier(SCT_LISTOID), value)``.
     """
     serialized = b"".join(_tls_vector(sct.encode(), "SCT") for sct in scts)
     if not serialized:
         raise InvalidInput("an SCT list needs at least one SCT", expected=">= 1", found=0)
-    return _der(_OCTET_STRING, _tls_vector(serialized, "SCT list"))
+    return _der(OCTET_STRING, _tls_vector(serialized, "SCT list"))
 
 
 def _tls_vector(data: bytes, what: str) -> bytes:
@@ -129,7 +126,7 @@ def _tls_vector(data: bytes, what: str) -> bytes:
 
 def parse_sct_list(value: bytes) -> list[SignedCertificateTimestamp]:
     """Parse the SCT-list extension value (DER OCTET STRING of a TLS list), strictly."""
-    start, end = _outer(value, _OCTET_STRING, "SCT list extension")
+    start, end = _outer(value, OCTET_STRING, "SCT list extension")
     outer = TlsReader(value[start:end], "SCT list")
     body = outer.vector(2, "sct_list", minimum=1)
     outer.end()
