@@ -21,7 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 import lacre
 from lacre.apps.ca.ctroutes import ct_router
 from lacre.apps.ca.fast import signing_cert_posts
-from lacre.apps.ca.routes import ca_router
+from lacre.apps.ca.routes import SIGNING_CERT_V1, SIGNING_CERT_V2, ca_router
 from lacre.apps.direct import DirectPosts, Handler
 from lacre.apps.errors import error_response, install_error_handlers
 from lacre.apps.oidc.routes import oidc_router
@@ -40,6 +40,7 @@ from lacre.apps.tsa.fast import timestamp_posts
 from lacre.apps.tsa.routes import tsa_router
 from lacre.apps.tuf.routes import tuf_router
 from lacre.errors import ConfigError, Error
+from lacre.models.timestamp_authority import TIMESTAMP_PATH
 from lacre.rekor.v1 import RekorV1
 from lacre.rekor.v2 import RekorV2
 from lacre.tlog import TransparencyLog
@@ -47,6 +48,12 @@ from lacre.tlog.storage.base import LogStore
 from lacre.trust.workspace import Workspace
 
 _LOG = logging.getLogger("lacre.server")
+_ISSUING = {
+    SIGNING_CERT_V1: "certificate",
+    SIGNING_CERT_V2: "certificate",
+    TIMESTAMP_PATH: "timestamp",
+}
+"""Routes whose successful POST issues something, counted by kind in ``lacre_issued``."""
 
 
 def create_app(
@@ -115,7 +122,7 @@ def create_app(
         app.include_router(tsa_router(tsa.authority))
         direct |= timestamp_posts(tsa.authority)
     app.add_middleware(DirectPosts, handlers=direct)
-    app.add_middleware(Observed)
+    app.add_middleware(Observed, direct_paths=frozenset(direct), issuing=_ISSUING)
     return app
 
 

@@ -71,9 +71,22 @@ def configure_logging(level: str) -> None:
 class Observed:
     """ASGI middleware: request id, access log line, request count and latency."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        """Wrap ``app``."""
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        direct_paths: frozenset[str] = frozenset(),
+        issuing: Mapping[str, str] | None = None,
+    ) -> None:
+        """Wrap ``app``.
+
+        ``direct_paths`` are answered in front of the router (no route in the
+        scope) and are labelled by themselves; a successful POST to a path of
+        ``issuing`` counts one issued item of the kind it maps to.
+        """
         self.app = app
+        self._direct_paths = direct_paths
+        self._issuing = dict(issuing or {})
         self._requests, self._latency, self._issued = _request_metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,19 +113,24 @@ class Observed:
             request_id.reset(token)
 
     def _record(self, scope: Scope, status: int, elapsed: float) -> None:
-        route = _route(scope)
+        route = self._route(scope)
         method = scope["method"]
         self._requests.labels(method, route, str(status)).inc()
         self._latency.labels(method, route).observe(elapsed)
-        if status in (200, 201) and method == "POST":
-            if route in _CERTIFICATE_PATHS:
-                self._issued.labels("certificate").inc()
-            elif route == _TIMESTAMP_PATH:
-                self._issued.labels("timestamp").inc()
+        kind = self._issuing.get(route)
+        if kind is not None and status in (200, 201) and method == "POST":
+            self._issued.labels(kind).inc()
         if _LOG.isEnabledFor(logging.INFO):
             fields = {"method": method, "path": scope["path"], "route": route}
             fields |= {"status": status, "duration_s": round(elapsed, 6)}
             _LOG.info("request", extra={"fields": fields})
+
+    def _route(self, scope: Scope) -> str:
+        """The route template, so that labels stay few; unmatched paths share one label."""
+        path: object = getattr(scope.get("route"), "path", None)
+        if isinstance(path, str):
+            return path
+        return str(scope["path"]) if scope["path"] in self._direct_paths else "unmatched"
 
 
 @functools.cache
@@ -140,22 +158,6 @@ def _request_id(scope: Scope) -> str:
             if _SANE_ID.fullmatch(text):
                 return text
     return uuid.uuid4().hex
-
-
-def _route(scope: Scope) -> str:
-    """The route template, so that labels stay few; unmatched paths share one label."""
-    path: object = getattr(scope.get("route"), "path", None)
-    if isinstance(path, str):
-        return path
-    return str(scope["path"]) if scope["path"] in _DIRECT_PATHS else "unmatched"
-
-
-_CERTIFICATE_PATHS = frozenset({"/api/v2/signingCert", "/api/v1/signingCert"})
-_TIMESTAMP_PATH = "/api/v1/timestamp"
-_DIRECT_PATHS = frozenset(
-    {"/api/v1/log/entries", "/api/v2/log/entries", _TIMESTAMP_PATH, *_CERTIFICATE_PATHS}
-)
-"""Paths answered in front of the router (no route in the scope): labelled by themselves."""
 
 
 def metrics_text(gauges: Callable[[], Mapping[str, Iterable[tuple[str, float]]]]) -> bytes:

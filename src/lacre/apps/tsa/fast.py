@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from lacre.apps.direct import Handler
-from lacre.apps.tsa.routes import TIMESTAMP_PATH, create_timestamp
+from lacre.apps.tsa.routes import create_timestamp
+from lacre.models.timestamp_authority import TIMESTAMP_PATH
 from lacre.tsa import TimestampAuthority
 
 

@@ -21,9 +21,9 @@ from lacre.apps.errors import error_response
 from lacre.apps.http import read_body, read_json
 from lacre.apps.openapi import ERROR_SCHEMA, PemChainResponse
 from lacre.keys import SoftwareSigner
+from lacre.models.timestamp_authority import TIMESTAMP_PATH
 from lacre.tsa import MAX_REQUEST_BYTES, FailureInfo, Reply, TimestampAuthority
 
-TIMESTAMP_PATH = "/api/v1/timestamp"
 TIMESTAMP_QUERY = "application/timestamp-query"
 TIMESTAMP_REPLY = "application/timestamp-reply"
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
