@@ -24,13 +24,11 @@ class IssuedChain:
     """A leaf certificate and the chain up to the root."""
 
     certificates: list[x509.Certificate]
-    issuing_pems: tuple[str, ...] | None = field(default=None, repr=False, compare=False)
-    """The PEM of every certificate after the leaf, when the issuer has it encoded already."""
+    issuing_pems: tuple[str, ...] = field(repr=False, compare=False)
+    """The PEM of every certificate after the leaf, encoded once by the issuer."""
 
     def pem(self) -> list[str]:
         """Every certificate as one PEM block, leaf first."""
-        if self.issuing_pems is None or len(self.issuing_pems) != len(self.certificates) - 1:
-            return [_pem(cert) for cert in self.certificates]
         return [_pem(self.certificates[0]), *self.issuing_pems]
 
 

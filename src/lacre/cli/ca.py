@@ -9,6 +9,7 @@ import click
 from click.core import ParameterSource
 from cryptography.hazmat.primitives import hashes
 
+from lacre.apps.server.config import CA_KEY_TYPES
 from lacre.cli.reporting import reports_errors
 
 
@@ -50,7 +51,7 @@ def ca() -> None:
 @click.option(
     "--key-type",
     "ca_key_type",
-    type=click.Choice(["ecdsa-p256", "ecdsa-p384"]),
+    type=click.Choice(sorted(CA_KEY_TYPES)),
     default="ecdsa-p256",
     show_default=True,
     help="Type of the keys made (root and issuing).",

@@ -10,6 +10,7 @@ import pytest
 from lacre.apps.server.config import ALL_SERVICES, ServerConfig
 from lacre.apps.server.config_file import MAX_CONFIG_BYTES, load_config_file, parse_config
 from lacre.errors import ConfigError
+from lacre.keys import KeyAlgorithm
 from lacre.oidc.issuers import IssuerType
 
 BASE = Path("/etc/lacre")
@@ -222,3 +223,13 @@ def test_unknown_services_and_worker_counts_are_refused(tmp_path: Path) -> None:
         )
     with pytest.raises(ConfigError, match="workers out of range"):
         ServerConfig.from_options(explicit=set(), **options(workers=0))
+
+
+def test_the_ca_key_type_is_one_of_the_known_names(tmp_path: Path) -> None:
+    path = write(tmp_path, "ca:\n  key_type: ecdsa-p384\n")
+    config = ServerConfig.from_options(config_file=path, explicit=set(), **options())
+    assert config.ca_key_type is KeyAlgorithm.ECDSA_P384_SHA384
+    default = ServerConfig.from_options(**options())
+    assert default.ca_key_type is KeyAlgorithm.ECDSA_P256_SHA256
+    with pytest.raises(ConfigError, match="unknown CA key type: expected ecdsa-p256, ecdsa-p384"):
+        ServerConfig.from_options(**options(ca_key_type="rsa-2048"))

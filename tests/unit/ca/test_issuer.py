@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from lacre.ca.ctlog import CtLog
-from lacre.ca.issuer import CertificateAuthority, IssuedChain
+from lacre.ca.issuer import CertificateAuthority
 from lacre.ca.possession import check_key_strength, check_signed_name, key_from_csr
 from lacre.errors import ConfigError, InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey, SoftwareSigner, generate_signer
@@ -23,6 +23,7 @@ from lacre.oidc.principal import principal_for
 from lacre.transparency.ct import PrecertEntry, SignedCertificateTimestamp, verify_sct
 from lacre.x509.fulcio import FulcioClaims
 from lacre.x509.profile import CaChain, LeafProfile
+from tests.unit.tsa.support import WrappedSigner
 
 NOW = dt.datetime.now(dt.UTC)
 ISSUER = "https://accounts.example.com"
@@ -144,35 +145,16 @@ def test_issued_chain_pem_is_every_certificate_leaf_first(
     issued = asyncio.run(ca.issue(_principal(), generate_signer().public_key))
     encoded = [c.public_bytes(serialization.Encoding.PEM).decode() for c in issued.certificates]
     assert issued.pem() == encoded
-    assert IssuedChain(issued.certificates).pem() == encoded
-    mismatched = IssuedChain(issued.certificates, issuing_pems=(encoded[1],))
-    assert mismatched.pem() == encoded  # pre-encoded PEMs that do not fit are not used
-
-
-class CountingSigner:
-    """A CA signer outside ``cryptography``'s builder (as a PKCS#11 token is); counts signatures."""
-
-    def __init__(self, inner: SoftwareSigner) -> None:
-        self.inner = inner
-        self.signatures = 0
-
-    @property
-    def public_key(self) -> PublicKey:
-        return self.inner.public_key
-
-    def sign(self, data: bytes) -> bytes:
-        self.signatures += 1
-        return self.inner.sign(data)
 
 
 def test_one_certificate_takes_one_ca_signature(
     ca: tuple[CaChain, SoftwareSigner], ctlog: CtLog, ct_signer: SoftwareSigner
 ) -> None:
     chain, inner = ca
-    signer = CountingSigner(inner)
+    signer = WrappedSigner(inner)
     authority = CertificateAuthority(chain, signer, ctlog)
     issued = asyncio.run(authority.issue(_principal(), generate_signer().public_key))
-    assert signer.signatures == 1  # the final certificate; no precertificate is signed
+    assert signer.calls == 1  # the final certificate; no precertificate is signed
     leaf = issued.certificates[0]
     leaf.verify_directly_issued_by(chain.intermediate)
     issuer_hash = hashlib.sha256(

@@ -172,8 +172,6 @@ CA_KEY_TYPES = {
 
 
 def _ca_key_type(name: object) -> KeyAlgorithm:
-    if isinstance(name, KeyAlgorithm) and name in CA_KEY_TYPES.values():
-        return name
     if not isinstance(name, str) or name not in CA_KEY_TYPES:
         raise ConfigError("unknown CA key type", expected=", ".join(CA_KEY_TYPES), found=name)
     return CA_KEY_TYPES[name]
