@@ -17,8 +17,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import click
 
 from lacre.cli.reporting import reports_errors
+from lacre.cli.stacking import with_options
 from lacre.cli.trustopts import signing_options, trust_options
-from lacre.cli.verifyopts import identity_options, policy_from_options, verifier_from_options
+from lacre.cli.verifyopts import (
+    identity_options,
+    names_digest,
+    policy_from_options,
+    verifier_from_options,
+)
 from lacre.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -55,9 +61,7 @@ def registry_options(command: F) -> F:
             help="Registry credentials (default: $DOCKER_CONFIG or ~/.docker, config.json).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)
 
 
 def _client(options: dict[str, Any], *, cache: Path | None = None) -> RegistryClient:
@@ -340,7 +344,7 @@ class Dispatching(click.Command):
         probe = _parses(self.images, info_name, args, parent)
         if probe is not None:
             value = probe.params.get("image")
-            return isinstance(value, str) and (Path(value).is_file() or value.startswith("sha256:"))
+            return isinstance(value, str) and (Path(value).is_file() or names_digest(value))
         return _parses(self.files, info_name, args, parent) is not None
 
 

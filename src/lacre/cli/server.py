@@ -10,6 +10,7 @@ import click
 from click.core import ParameterSource
 
 from lacre.cli.reporting import reports_errors
+from lacre.cli.stacking import with_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,9 +100,7 @@ _OPTIONS = [
 
 def server_options(command: F) -> F:
     """Attach the options every server command shares."""
-    for option in reversed(_OPTIONS):
-        command = option(command)
-    return command
+    return with_options(command, _OPTIONS)
 
 
 def _run(services: frozenset[str] | None, config_file: Path | None, **options: Any) -> None:

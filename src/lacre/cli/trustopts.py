@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import click
 
+from lacre.cli.stacking import with_options
 from lacre.errors import ConfigError, NetworkError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -79,9 +80,7 @@ def trust_options(command: F) -> F:
             help="TUF client cache for --instance (default ~/.cache/lacre/tuf).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)
 
 
 def pop_trust_choice(options: dict[str, Any]) -> TrustChoice:
@@ -252,6 +251,4 @@ def signing_options(command: F) -> F:
             help="Use a Rekor v1 or v2 log (default: the newest the signing config offers).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)

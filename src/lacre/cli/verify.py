@@ -19,6 +19,7 @@ from lacre.cli.trustopts import trust_options
 from lacre.cli.verifyopts import (
     identity_options,
     load_artifact,
+    names_digest,
     policy_from_options,
     read_bundle,
     verifier_from_options,
@@ -35,7 +36,7 @@ def _verify(
 ) -> VerificationResult:
     """Verify ``bundle`` for the artifact under the options' policy and trust."""
     if bundle is None:
-        if file_or_digest.startswith("sha256:"):
+        if names_digest(file_or_digest):
             raise click.UsageError("with a digest in place of FILE, name the bundle with --bundle")
         bundle = Path(f"{file_or_digest}.sigstore.json")
     policy = policy_from_options(options)

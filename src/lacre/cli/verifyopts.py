@@ -8,7 +8,6 @@ through TUF, and so through the network, unless ``--offline``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from lacre.cli.stacking import with_options
 from lacre.cli.trustopts import load_trusted_root, pop_trust_choice
 from lacre.errors import ConfigError, InvalidInput
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from lacre.verify import Artifact, ManagedKey, Policy, Verifier
 
 F = TypeVar("F", bound=Callable[..., Any])
-_DIGEST = re.compile(r"sha256:[0-9a-fA-F]{64}")
 GITHUB_CLAIMS = ("repository", "ref", "trigger", "sha", "name")
 """The GitHub workflow claims a policy can name (``--certificate-github-workflow-<claim>``)."""
 
@@ -78,9 +77,7 @@ def identity_options(command: F) -> F:
             help="Verify a key-signed bundle with this PEM public key (or a file:/pkcs11: URI).",
         ),
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return with_options(command, options)
 
 
 def identity_request(options: dict[str, Any]) -> IdentityRequest:
@@ -158,10 +155,11 @@ def load_public_key(value: str) -> PublicKey:
     """A PEM public key file, or the public half of a ``file:`` or ``pkcs11:`` key."""
     from lacre.cli.passphrase import key_passphrase
     from lacre.keys import PublicKey, load_signer
+    from lacre.keys.uri import key_path
 
     if value.startswith("pkcs11:"):
         return load_signer(value, key_passphrase).public_key
-    path = Path(value.removeprefix("file:"))
+    path = key_path(value)
     try:
         pem = path.read_bytes()
     except OSError as exc:
@@ -171,15 +169,19 @@ def load_public_key(value: str) -> PublicKey:
     return load_signer(f"file:{path}", key_passphrase).public_key
 
 
+def names_digest(file_or_digest: str) -> bool:
+    """Whether FILE is given as a ``sha256:`` digest: it starts so and no such file exists."""
+    return file_or_digest.startswith("sha256:") and not Path(file_or_digest).exists()
+
+
 def load_artifact(file_or_digest: str) -> Artifact:
     """The artifact: a file's bytes, or ``sha256:<hex>`` (when no such file exists)."""
     from lacre.verify import Artifact
 
-    path = Path(file_or_digest)
-    if _DIGEST.fullmatch(file_or_digest) and not path.exists():
+    if names_digest(file_or_digest):
         return Artifact.from_digest(file_or_digest)
     try:
-        return Artifact.from_bytes(path.read_bytes())
+        return Artifact.from_bytes(Path(file_or_digest).read_bytes())
     except OSError as exc:
         raise InvalidInput(
             f"cannot read the artifact {file_or_digest}",
