@@ -143,33 +143,34 @@ def public_good_documents(cache: Path, *, offline: bool) -> TrustDocuments:
     from lacre.trust.client import TrustClient
 
     client = TrustClient(PUBLIC_GOOD_TUF_URL, cache, fetcher=None if offline else _fetcher())
-    problem = "offline"
-    if not offline:
-        try:
-            if client.cache.is_bootstrapped():
-                material = client.update()
-            else:
-                material = client.bootstrap(public_good_tuf_root())
-            return TrustDocuments(
-                trusted_root=material.trusted_root, signing_config=material.signing_config
-            )
-        except Error as exc:
-            problem = str(exc)
-    return _public_good_fallback(client, problem, quiet=offline)
+    if offline:
+        return _public_good_fallback(client, None)
+    try:
+        if client.cache.is_bootstrapped():
+            material = client.update()
+        else:
+            material = client.bootstrap(public_good_tuf_root())
+    except Error as exc:
+        return _public_good_fallback(client, str(exc))
+    return TrustDocuments(
+        trusted_root=material.trusted_root, signing_config=material.signing_config
+    )
 
 
-def _public_good_fallback(client: Any, problem: str, *, quiet: bool) -> TrustDocuments:
+def _public_good_fallback(client: Any, problem: str | None) -> TrustDocuments:
+    """The cache, else the shipped copy; ``problem`` (why, unless offline) is warned about."""
     from lacre.errors import Error
 
     try:
         material = client.cached()
     except Error:
-        warnings = () if quiet else (f"{problem}; using the trust material shipped with lacre",)
+        warnings = (f"{problem}; using the trust material shipped with lacre",) if problem else ()
         return _shipped_documents(warnings=warnings)
+    reason = (f"{problem}; using the cached trust material",) if problem else ()
     return TrustDocuments(
         trusted_root=material.trusted_root,
         signing_config=material.signing_config,
-        warnings=() if quiet else (f"{problem}; using the cached trust material",),
+        warnings=(*reason, *material.warnings),
     )
 
 

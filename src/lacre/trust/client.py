@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,6 @@ from lacre.models.signing_config import client_trust_config
 from lacre.trust.cache import ClientCache, normalized_url
 from lacre.trust.chain import verify_chain, verify_target
 from lacre.trust.targets import SIGNING_CONFIG, TRUSTED_ROOT
-
-logger = logging.getLogger(__name__)
 
 _REFUSALS: list[tuple[type[Exception], str]] = [
     (tuf_errors.BadVersionNumberError, "rollback attack refused (older metadata version)"),
@@ -89,8 +86,6 @@ class TrustClient:
         targets = chain.targets.signed
         notes = [f"offline: trust material for {self.url} from the cache, not updated"]
         notes += [f"offline: cached {role} metadata has expired" for role in chain.expired]
-        for note in notes:
-            logger.warning(note)
         return TrustMaterial(
             trusted_root=verify_target(targets, TRUSTED_ROOT, self.cache.target(TRUSTED_ROOT)),
             signing_config=(

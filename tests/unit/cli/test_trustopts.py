@@ -8,6 +8,8 @@ import pytest
 
 from lacre.cli import trustopts
 from lacre.cli.trustopts import TrustChoice, TrustDocuments, load_trust, load_trusted_root
+from lacre.errors import ConfigError
+from lacre.trust.client import TrustMaterial
 
 
 def _no_base(choice: TrustChoice) -> TrustDocuments:
@@ -43,3 +45,35 @@ def test_a_missing_document_comes_from_the_instance_with_its_warnings(
     only_config = load_trust(TrustChoice(signing_config=config))
     assert (only_config.trusted_root, only_config.signing_config) == (b"base root", b"config")
     assert load_trusted_root(TrustChoice(signing_config=config)) == (b"base root", ("stale",))
+
+
+class _Cache:
+    """A TUF client whose verified cache holds ``material`` (or nothing, when None)."""
+
+    def __init__(self, material: TrustMaterial | None) -> None:
+        self.material = material
+
+    def cached(self) -> TrustMaterial:
+        if self.material is None:
+            raise ConfigError("nothing cached")
+        return self.material
+
+
+def test_the_public_good_cache_passes_on_its_own_notes_after_the_reason() -> None:
+    material = TrustMaterial(
+        trusted_root=b"root",
+        signing_config=b"config",
+        root_version=1,
+        warnings=("cached metadata has expired",),
+    )
+    offline = trustopts._public_good_fallback(_Cache(material), None)
+    assert (offline.trusted_root, offline.warnings) == (b"root", material.warnings)
+    failed = trustopts._public_good_fallback(_Cache(material), "unreachable")
+    assert failed.warnings == ("unreachable; using the cached trust material", *material.warnings)
+
+
+def test_with_nothing_cached_the_shipped_copy_is_used_and_only_a_failure_is_warned_about() -> None:
+    assert trustopts._public_good_fallback(_Cache(None), None).warnings == ()
+    shipped = trustopts._public_good_fallback(_Cache(None), "unreachable")
+    assert shipped.warnings == ("unreachable; using the trust material shipped with lacre",)
+    assert shipped.trusted_root.startswith(b"{")

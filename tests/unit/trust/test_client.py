@@ -147,7 +147,7 @@ def test_offline_mode_uses_the_verified_cache_with_a_warning(
         material = client.load(offline=True)
     assert material.trusted_root == trusted_root_bytes()
     assert any("offline" in note for note in material.warnings)
-    assert "offline" in caplog.text
+    assert caplog.text == ""  # returned for the caller to show, not logged as well
     later = client.cached(NOW + dt.timedelta(days=3))
     assert "offline: cached timestamp metadata has expired" in later.warnings
 
