@@ -67,16 +67,19 @@ def legacy_candidates(
     media_type = mt.SIMPLE_SIGNING if suffix == mt.SUFFIX_SIGNATURE else mt.DSSE_ENVELOPE
     where = f"legacy tag {target.tag}"
     try:
-        layers = legacy.read_layers(client, target, media_type)
+        readers = legacy.layer_readers(client, target, media_type)
     except _CANDIDATE_ERRORS as exc:
         yield Failure(where, exc)
         return
-    for number, layer in enumerate(layers):
+    for number, read in enumerate(readers):
         source = f"{where} layer {number}"
-        yield _load(source, partial(_legacy, layer, image))
+        yield _load(source, partial(_legacy, read, image))
 
 
-def _legacy(layer: legacy.SignatureLayer, image: ImageReference, source: str) -> Candidate:
+def _legacy(
+    read: Callable[[], legacy.SignatureLayer], image: ImageReference, source: str
+) -> Candidate:
+    layer = read()
     bundle = bundle_of_layer(layer)
     notes = json.dumps(layer.layer_annotations(), sort_keys=True).encode()
     key = hashlib.sha256(hashlib.sha256(layer.blob).digest() + notes).hexdigest()

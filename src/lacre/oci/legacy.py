@@ -10,8 +10,9 @@ twice.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -178,6 +179,17 @@ def read_layers(
     client: RegistryClient, target: ImageReference, media_type: str
 ) -> list[SignatureLayer]:
     """Decode the layers of ``media_type`` in the manifest at ``target`` (others are skipped)."""
+    return [read() for read in layer_readers(client, target, media_type)]
+
+
+def layer_readers(
+    client: RegistryClient, target: ImageReference, media_type: str
+) -> list[Callable[[], SignatureLayer]]:
+    """One reader per layer of ``media_type`` in the manifest at ``target`` ([] if none).
+
+    Each fetches and decodes its layer only when called, so that a caller can
+    try the layers one by one and one bad layer does not hide the others.
+    """
     fetched = client.find_manifest(target)
     if fetched is None:
         return []
@@ -188,10 +200,16 @@ def read_layers(
             found=fetched.media_type,
         )
     return [
-        SignatureLayer.from_layer(layer, client.get_blob(target, layer.digest))
+        functools.partial(_read_layer, client, target, layer)
         for layer in fetched.manifest.layers
         if layer.media_type == media_type
     ]
+
+
+def _read_layer(
+    client: RegistryClient, target: ImageReference, layer: Descriptor
+) -> SignatureLayer:
+    return SignatureLayer.from_layer(layer, client.get_blob(target, layer.digest))
 
 
 def _expect(layer: SignatureLayer, media_type: str) -> None:

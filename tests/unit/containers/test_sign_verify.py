@@ -134,6 +134,20 @@ def test_hostile_annotations_become_failures(w: ImageWorld) -> None:
         ImageVerifier(w.fresh_client(), w.verifier()).verify(image, POLICY)
 
 
+def test_a_malformed_legacy_layer_does_not_hide_a_good_one(w: ImageWorld) -> None:
+    image = w.push()
+    ImageSigner(w.client, w.keyless, storage="legacy").sign(image)
+    target = legacy.attachment_tag(image, "sig")
+    document = json.loads(w.client.get_manifest(target).raw)
+    broken = json.loads(json.dumps(document["layers"][0]))
+    broken["annotations"][mt.ANNOTATION_BUNDLE] = "{broken"
+    document["layers"].insert(0, broken)
+    w.client.put_manifest(target, json.dumps(document).encode(), media_type=mt.OCI_MANIFEST)
+    found = list(legacy_candidates(w.fresh_client(), image, "sig", None))
+    assert [hasattr(item, "bundle") for item in found] == [False, True]
+    ImageVerifier(w.fresh_client(), w.verifier()).verify(image, POLICY)
+
+
 def test_recursive_sign_and_verify_walk_the_index(w: ImageWorld) -> None:
     index = w.push_index()
     done = ImageSigner(w.client, w.keyless, storage="legacy").sign(index, recursive=True)
