@@ -42,8 +42,11 @@ from lacre.oci.registry import RegistryClient
 from lacre.oci.simplesigning import SimpleSigningPayload
 from lacre.verify import ManagedKey, Policy, VerificationResult, Verifier
 from lacre.verify.attestation import attested_statement
+from lacre.verify.lru import Lru
 
 _MAX_SHOWN_FAILURES = 8
+_Verified = tuple[str, str, str]
+"""A remembered verification: evidence digest, image digest, predicate type."""
 
 
 @dataclass(frozen=True)
@@ -73,15 +76,15 @@ class ImageVerifier:
     ) -> None:
         """Read through ``client``; legacy tags from ``repository`` (default: the image's own).
 
-        With ``remember``, candidates that verified are remembered for the
-        lifetime of this object (by evidence digest, image digest and policy),
-        and not checked again.
+        With ``remember``, candidates that verified are remembered (by evidence
+        digest, image digest and policy; the most recent few thousand per
+        policy object) and not checked again.
         """
         self.client = client
         self.verifier = verifier
         self.repository = repository
         self.notify = notify
-        self._verified: dict[int, tuple[object, set[tuple[str, str, str]]]] | None = (
+        self._verified: dict[int, tuple[object, Lru[_Verified, bool]]] | None = (
             {} if remember else None
         )
 
@@ -143,17 +146,17 @@ class ImageVerifier:
         statement = _claim(image, candidate, predicate_type)
         remembered = self._remembered(policy)
         key = (candidate.key, str(image.digest), predicate_type)
-        if remembered is not None and key in remembered:
+        if remembered is not None and remembered.get(key):
             return ImageVerification(image, candidate.source, None, statement)
         result = self.verifier.verify(candidate.bundle, candidate.artifact, policy)
         if remembered is not None:
-            remembered.add(key)
+            remembered.put(key, True)
         return ImageVerification(image, candidate.source, result, statement)
 
-    def _remembered(self, policy: object) -> set[tuple[str, str, str]] | None:
+    def _remembered(self, policy: object) -> Lru[_Verified, bool] | None:
         if self._verified is None:
             return None
-        held = self._verified.setdefault(id(policy), (policy, set()))
+        held = self._verified.setdefault(id(policy), (policy, Lru()))
         return held[1]
 
 
