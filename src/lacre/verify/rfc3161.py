@@ -71,9 +71,8 @@ class SignerId:
 class TimestampToken:
     """What a verifier checks of one ``TimeStampResp``.
 
-    ``signature_key_kind`` is ``ec`` or ``rsa`` for the signature algorithms
-    lacre knows (empty otherwise) and ``signature_digest`` the digest the
-    algorithm names, if it names one.
+    ``signature_algorithm`` is the DER contents of the signature algorithm's
+    OID (see :func:`signature_scheme`).
     """
 
     signer: SignerId
@@ -84,9 +83,7 @@ class TimestampToken:
     ess_hash: str | None
     ess_cert_hash: bytes
     digest_name: str
-    signature_algorithm: str
-    signature_key_kind: str
-    signature_digest: str | None
+    signature_algorithm: bytes
     signed_attributes: bytes
     signature: bytes
     imprint_hash: str
@@ -102,6 +99,15 @@ class _SignerInfo:
     attributes: dict[bytes, tuple[int, bytes]]
     signature_algorithm: bytes
     signature: bytes
+
+
+def signature_scheme(algorithm: bytes) -> tuple[str, str | None] | None:
+    """The key type (``ec``, ``rsa``) and implied digest of a signature algorithm OID.
+
+    ``algorithm`` is the OID's DER contents; the digest is None when the algorithm
+    names none. None for an algorithm lacre does not know.
+    """
+    return _SIGNATURE_ALGORITHMS.get(algorithm)
 
 
 def parse_response(data: bytes) -> TimestampToken:
@@ -247,7 +253,6 @@ def _assemble(signer: _SignerInfo, content: bytes, certificates: bytes | None) -
     info = der.read_all(content, SEQUENCE, "TSTInfo")
     imprint_hash, imprint, gen_time = _tst_info(info)
     ess_hash, ess_cert_hash = _ess(attributes)
-    kind, implied = _SIGNATURE_ALGORITHMS.get(signer.signature_algorithm, ("", None))
     return TimestampToken(
         signer=signer.signer,
         embedded=_embedded(certificates),
@@ -257,9 +262,7 @@ def _assemble(signer: _SignerInfo, content: bytes, certificates: bytes | None) -
         ess_hash=ess_hash,
         ess_cert_hash=ess_cert_hash,
         digest_name=signer.digest_name,
-        signature_algorithm=dotted(signer.signature_algorithm),
-        signature_key_kind=kind,
-        signature_digest=implied,
+        signature_algorithm=signer.signature_algorithm,
         signed_attributes=signer.signed_attributes,
         signature=signer.signature,
         imprint_hash=imprint_hash,

@@ -30,6 +30,7 @@ import hmac
 from collections.abc import Sequence
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
@@ -42,6 +43,7 @@ from lacre.verify.rfc3161 import (
     TST_INFO,
     TimestampToken,
     issuer_and_serial,
+    signature_scheme,
     subject_key_id,
 )
 
@@ -67,8 +69,14 @@ class TrustedTsa:
             self.key = PublicKey.from_certificate(self.leaf)
         except InvalidInput as exc:
             raise VerificationError(f"TSA certificate key is unusable: {exc}") from None
-        algorithm = self.key.algorithm.value
-        self.key_kind = "ec" if "ECDSA" in algorithm else "rsa" if "RSA" in algorithm else "ed25519"
+        key = self.key.key
+        self.key_kind = (
+            "ec"
+            if isinstance(key, ec.EllipticCurvePublicKey)
+            else "rsa"
+            if isinstance(key, rsa.RSAPublicKey)
+            else "ed25519"
+        )
         self.chain_failure = _chain_failure(self.chain)
 
     def verify(self, token: TimestampToken, message: bytes) -> dt.datetime:
@@ -117,12 +125,16 @@ class TrustedTsa:
             )
 
     def _check_signature(self, token: TimestampToken) -> None:
-        implied = token.signature_digest
-        if token.signature_key_kind != self.key_kind or implied not in (None, token.digest_name):
+        scheme = signature_scheme(token.signature_algorithm)
+        if (
+            scheme is None
+            or scheme[0] != self.key_kind
+            or scheme[1] not in (None, token.digest_name)
+        ):
             raise VerificationError(
                 "timestamp signature algorithm does not fit the TSA key and digest",
                 expected=f"{self.key_kind} with {token.digest_name}",
-                found=token.signature_algorithm,
+                found=dotted(token.signature_algorithm),
             )
         digest = hashlib.new(token.digest_name, token.signed_attributes).digest()
         try:
