@@ -77,6 +77,11 @@ def report(
     return 0 if verdicts is None or all(figures[verdicts].values()) else 1
 
 
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    """``value`` rounded to ``digits``; None stays None and NaN becomes None."""
+    return None if value is None or math.isnan(value) else round(value, digits)
+
+
 def quantile(ordered: Sequence[float], q: float) -> float | None:
     """The nearest-rank ``q`` quantile of the sorted ``ordered``; None if it is empty."""
     if not ordered:

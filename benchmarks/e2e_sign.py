@@ -34,7 +34,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import multiprocessing
-import statistics
 import sys
 import tempfile
 import threading
@@ -52,6 +51,7 @@ from _common import (
     machine,
     quantile,
     report,
+    rounded,
     say,
     start_lacre,
 )
@@ -198,13 +198,10 @@ def verify_bundles(outcome: Outcome, trusted_root: Path, issuer: str) -> int:
 def figures(outcome: Outcome, prefix: str, settings: Settings) -> dict[str, Any]:
     """Throughput and latency of one phase."""
     latencies = sorted(outcome.latencies)
-
-    p99 = quantile(latencies, 0.99)
-
     return {
         f"{prefix}_signings_per_s": round(outcome.completed / settings.duration_s, 1),
-        f"{prefix}_p50_s": round(statistics.median(latencies), 4) if latencies else None,
-        f"{prefix}_p99_s": None if p99 is None else round(p99, 4),
+        f"{prefix}_p50_s": rounded(quantile(latencies, 0.50)),
+        f"{prefix}_p99_s": rounded(quantile(latencies, 0.99)),
         f"{prefix}_errors": outcome.errors,
         f"{prefix}_entry_kinds": outcome.kinds,
     }

@@ -80,18 +80,19 @@ import fastapi
 import fastapi.responses
 import httpx
 import psycopg
-from _common import ServerProcess as ServerProcess
 from _common import (
+    ServerProcess,
     argument_parser,
     judge,
     machine,
     postgres_server,
     quantile,
     report,
+    rounded,
+    say,
     server_env,
+    start_lacre,
 )
-from _common import say as say
-from _common import start_lacre as start_lacre
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
@@ -573,27 +574,27 @@ class LoadResult:
         per_request = 1000 / self.requests if self.requests else math.nan
         return {
             f"{prefix}_{unit}_per_s": round(self.per_s),
-            f"{prefix}_p50_s": _rounded(self.p50_s),
-            f"{prefix}_p99_s": _rounded(self.p99_s),
-            f"{prefix}_max_s": _rounded(self.max_s),
+            f"{prefix}_p50_s": rounded(self.p50_s),
+            f"{prefix}_p99_s": rounded(self.p99_s),
+            f"{prefix}_max_s": rounded(self.max_s),
             f"{prefix}_requests": self.requests,
             f"{prefix}_window_s": round(self.window_s, 2),
             f"{prefix}_errors": self.errors,
-            f"{prefix}_client_cpu_ms_per_request": _rounded(self.client_cpu_s * per_request, 4),
-            f"{prefix}_server_cpu_ms_per_request": _rounded(
+            f"{prefix}_client_cpu_ms_per_request": rounded(self.client_cpu_s * per_request, 4),
+            f"{prefix}_server_cpu_ms_per_request": rounded(
                 None if self.server_cpu_s is None else self.server_cpu_s * per_request, 4
             ),
             f"{prefix}_client_cpu_share": round(self.client_cpu_s / self.window_s, 3),
-            f"{prefix}_server_cpu_share": _rounded(
+            f"{prefix}_server_cpu_share": rounded(
                 None if self.server_cpu_s is None else self.server_cpu_s / self.window_s, 3
             ),
-            f"{prefix}_server_main_thread_cpu_share": _rounded(
+            f"{prefix}_server_main_thread_cpu_share": rounded(
                 None
                 if self.server_main_thread_cpu_s is None
                 else self.server_main_thread_cpu_s / self.window_s,
                 3,
             ),
-            f"{prefix}_other_cpu_share": _rounded(
+            f"{prefix}_other_cpu_share": rounded(
                 None if self.other_cpu_s is None else self.other_cpu_s / self.window_s, 3
             ),
             f"{prefix}_mean_in_flight": round(self.mean_in_flight, 1),
@@ -640,10 +641,6 @@ class LoadResult:
 
 def _ms(value: float | None) -> str:
     return "?" if value is None else f"{value * 1000:.0f} ms"
-
-
-def _rounded(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None or math.isnan(value) else round(value, digits)
 
 
 @dataclass(frozen=True)

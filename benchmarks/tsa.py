@@ -55,6 +55,7 @@ from _common import (
     machine,
     quantile,
     report,
+    rounded,
     say,
     start_lacre,
 )
@@ -190,14 +191,10 @@ def figures(phase: Phase, prefix: str) -> dict[str, Any]:
         if phase.window_start <= start <= phase.window_end
     )
 
-    def rounded(q: float) -> float | None:
-        value = quantile(latencies, q)
-        return None if value is None else round(value, 4)
-
     return {
         f"{prefix}timestamps_per_s": round(answered / window) if window > 0 else 0,
-        f"{prefix}p50_s": rounded(0.50),
-        f"{prefix}p99_s": rounded(0.99),
+        f"{prefix}p50_s": rounded(quantile(latencies, 0.50)),
+        f"{prefix}p99_s": rounded(quantile(latencies, 0.99)),
         f"{prefix}max_s": round(latencies[-1], 4) if latencies else None,
         f"{prefix}requests": answered,
         f"{prefix}window_s": round(window, 2),
