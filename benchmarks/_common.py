@@ -47,6 +47,23 @@ def argument_parser(
     return parser
 
 
+def sizes(
+    parser: argparse.ArgumentParser, quick: bool, *, minimum: int
+) -> Callable[[int | None, int, int], int]:
+    """A picker of run sizes: the value given, else the quick or full default, at least ``minimum``.
+
+    A size below ``minimum`` is a usage error reported through ``parser``.
+    """
+
+    def pick(value: int | None, quick_default: int, full_default: int) -> int:
+        chosen = value if value is not None else (quick_default if quick else full_default)
+        if chosen < minimum:
+            parser.error(f"sizes must be at least {minimum}")
+        return chosen
+
+    return pick
+
+
 def machine() -> dict[str, Any]:
     """The figures that describe where the benchmark ran."""
     return {"cpus": os.cpu_count(), "python": sys.version.split()[0]}

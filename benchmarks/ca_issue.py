@@ -40,13 +40,10 @@ object with every figure (see ``benchmarks/README.md``).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import itertools
 import json
-import os
 import re
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -55,7 +52,15 @@ from pathlib import Path
 from typing import Any
 
 import log_http
-from _common import ServerProcess, judge, report, say, start_lacre
+from _common import (
+    ServerProcess,
+    argument_parser,
+    judge,
+    machine,
+    report,
+    say,
+    start_lacre,
+)
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -271,8 +276,7 @@ def run(settings: Settings) -> dict[str, Any]:
         "server_workers": settings.workers,
         "style": settings.style,
         "ca_key": settings.ca_key,
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
+        **machine(),
         "durations_s": {"warmup": settings.warmup_s, "window": settings.duration_s},
     }
     with tempfile.TemporaryDirectory(prefix="lacre-ca-bench-") as tmp:
@@ -303,8 +307,7 @@ def run(settings: Settings) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> Settings:
     """Command-line options to settings."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="a run of under a minute")
+    parser = argument_parser(__doc__)
     parser.add_argument("--pool", type=int, help="distinct requests built before timing")
     parser.add_argument("--duration", type=float, help="seconds of the measured window")
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before the window")

@@ -30,13 +30,9 @@ object with every figure (see ``benchmarks/README.md``).
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import random
 import resource
 import secrets
-import sys
 import tempfile
 import threading
 import time
@@ -47,7 +43,7 @@ from typing import Any
 
 import psycopg
 import pymerkle
-from _common import judge, postgres_server
+from _common import argument_parser, judge, machine, postgres_server, report, say, sizes
 
 from lacre.errors import PushbackError
 from lacre.keys import generate_signer
@@ -96,11 +92,6 @@ class Settings:
     options: LogOptions
     directory: Path | None
     seed: int
-
-
-def say(message: str) -> None:
-    """Print a progress line on stderr."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def peak_rss_mb() -> float:
@@ -419,7 +410,6 @@ def _tree_bytes(directory: Path) -> int:
 
 def run(settings: Settings, quick: bool) -> dict[str, Any]:
     """Run every phase; return the figures."""
-    started = time.perf_counter()
     figures: dict[str, Any] = {
         "benchmark": "tlog_append",
         "quick": quick,
@@ -431,8 +421,7 @@ def run(settings: Settings, quick: bool) -> dict[str, Any]:
             f"with {settings.submit_batch} fresh entries until the source is exhausted"
         ),
         "durability": "sqlite synchronous=FULL (WAL); postgresql fsync on",
-        "cpus": os.cpu_count(),
-        "python": sys.version.split()[0],
+        **machine(),
     }
     with tempfile.TemporaryDirectory(prefix="lacre-bench-", dir=settings.directory) as tmp:
         log = run_sqlite(settings, Path(tmp), figures)
@@ -448,7 +437,6 @@ def run(settings: Settings, quick: bool) -> dict[str, Any]:
         figures["entries_postgres"] = 0
         figures["postgres_appends_per_s"] = None
     figures["peak_rss_mb_whole_run"] = round(peak_rss_mb(), 1)
-    figures["wall_s"] = round(time.perf_counter() - started, 1)
     figures["targets"] = {**TARGETS, "peak_rss_entries": PEAK_RSS_TARGET_ENTRIES}
     figures["pass"] = judge(figures, TARGETS, _AT_MOST)
     return figures
@@ -456,8 +444,7 @@ def run(settings: Settings, quick: bool) -> dict[str, Any]:
 
 def parse_args(argv: Sequence[str] | None) -> tuple[Settings, bool]:
     """Command-line options to settings; also return whether ``--quick`` was given."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="a run of about a minute")
+    parser = argument_parser(__doc__, "a run of about a minute")
     parser.add_argument("--sqlite-entries", type=int, help="entries appended to SQLite")
     parser.add_argument("--postgres-entries", type=int, help="entries appended to PostgreSQL")
     parser.add_argument("--pymerkle-entries", type=int, help="entries appended to pymerkle")
@@ -473,12 +460,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, bool]:
     parser.add_argument("--seed", type=int, default=1, help="seed of entries and indices")
     args = parser.parse_args(argv)
     quick: bool = args.quick
-
-    def pick(value: int | None, quick_default: int, full_default: int) -> int:
-        chosen = value if value is not None else (quick_default if quick else full_default)
-        if chosen < 0:
-            parser.error("sizes must not be negative")
-        return chosen
+    pick = sizes(parser, quick, minimum=0)
 
     settings = Settings(
         sqlite_entries=pick(args.sqlite_entries, 1_000_000, PEAK_RSS_TARGET_ENTRIES),
@@ -511,10 +493,7 @@ def log_options(max_batch: int | None) -> LogOptions:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the figures as the last line of stdout."""
     settings, quick = parse_args(argv)
-    figures = run(settings, quick)
-    say(f"done in {figures['wall_s']} s")
-    print(json.dumps(figures, sort_keys=True), flush=True)
-    return 0
+    return report(lambda: run(settings, quick))
 
 
 if __name__ == "__main__":

@@ -61,7 +61,16 @@ from pathlib import Path
 from typing import Any
 
 from _bound import verifications_per_s as signature_bound
-from _common import ServerProcess, argument_parser, judge, machine, report, say, start_lacre
+from _common import (
+    ServerProcess,
+    argument_parser,
+    judge,
+    machine,
+    report,
+    say,
+    sizes,
+    start_lacre,
+)
 from sigstore.models import Bundle as ReferenceBundle
 from sigstore.models import ClientTrustConfig
 from sigstore.models import TrustedRoot as ReferenceRoot
@@ -362,12 +371,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     parser.add_argument("--cli-runs", type=int, help="cold runs of each command")
     args = parser.parse_args(argv)
     quick: bool = args.quick
-
-    def pick(value: int | None, quick_default: int, full_default: int) -> int:
-        chosen = value if value is not None else (quick_default if quick else full_default)
-        if chosen < 1:
-            parser.error("sizes must be at least 1")
-        return chosen
+    pick = sizes(parser, quick, minimum=1)
 
     return Settings(
         quick=quick,
