@@ -21,9 +21,9 @@ half a public key with a proof of possession (as sigstore-js and cosign do);
 each has a token of its own, in ``credentials.oidcIdentityToken``. The pool
 is used round and round: the CA issues a fresh certificate for every request.
 
-The server makes its own CA keys in development mode; ``--ca-key p256`` or
-``p384`` gives it root and intermediate keys of that type instead (written to
-``DATA_DIR/keys`` before it starts): the CA signs every certificate, and a
+The server makes its own CA keys in development mode, ECDSA P-256 unless
+``--ca-key ecdsa-p384`` (or ``ecdsa-p256``) sets its ``ca: key_type`` in a
+configuration file: the CA signs every certificate, and a
 P-384 signature costs several times a P-256 one (``public_good_signature_cost_us`` in
 ``verify.py`` prices both).
 
@@ -69,7 +69,8 @@ from sigstore._internal.sct import verify_sct
 from sigstore._internal.trust import KeyringPurpose
 from sigstore.models import TrustedRoot
 
-from lacre.keys import KeyAlgorithm, SoftwareSigner, generate_signer, load_signer, save_signer
+from lacre.apps.server.config import CA_KEY_TYPES
+from lacre.keys import SoftwareSigner, load_signer
 from lacre.oidc.devissuer import MAX_LIFETIME_S, DevIssuer
 
 TARGETS: dict[str, float] = {"certs_per_s": 800, "p99_s": 0.25}
@@ -162,16 +163,13 @@ def build_requests(issuer: DevIssuer, count: int, style: str) -> list[bytes]:
     return bodies
 
 
-CA_KEYS = {"p256": KeyAlgorithm.ECDSA_P256_SHA256, "p384": KeyAlgorithm.ECDSA_P384_SHA384}
-"""``--ca-key`` choices: the CA's root and intermediate keys, made before the server starts."""
-
-
-def make_ca_keys(data_dir: Path, ca_key: str) -> None:
-    """Give the CA keys of type ``ca_key`` (``server``: let the server make its own)."""
+def ca_key_options(workdir: Path, ca_key: str) -> list[str]:
+    """The server options that make its CA keys of type ``ca_key`` (``server``: its default)."""
     if ca_key == "server":
-        return
-    for name in ("ca-root.pem", "ca-intermediate.pem"):
-        save_signer(generate_signer(CA_KEYS[ca_key]), data_dir / "keys" / name)
+        return []
+    config = workdir / "ca-key.yaml"
+    config.write_text(f"ca:\n  key_type: {ca_key}\n")
+    return ["--config", str(config)]
 
 
 def dev_issuer(data_dir: Path, url: str) -> DevIssuer:
@@ -281,8 +279,8 @@ def run(settings: Settings) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="lacre-ca-bench-") as tmp:
         workdir = Path(tmp)
-        make_ca_keys(workdir / "ca", settings.ca_key)
-        with start_lacre(workdir, "ca", "--workers", str(settings.workers)) as server:
+        options = ["--workers", str(settings.workers), *ca_key_options(workdir, settings.ca_key)]
+        with start_lacre(workdir, "ca", *options) as server:
             say(f"building {settings.pool:,} requests ({settings.style}), one P-256 key each")
             building = time.perf_counter()
             issuer = dev_issuer(workdir / "ca", server.url)
@@ -318,7 +316,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
     )
     parser.add_argument(
         "--ca-key",
-        choices=["server", *sorted(CA_KEYS)],
+        choices=["server", *sorted(CA_KEY_TYPES)],
         default="server",
         help="the CA's key type (server: what the server makes in development mode)",
     )
