@@ -13,7 +13,7 @@ legacy ``.sbom`` layer as stored. Nothing here verifies signatures; use
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,10 +24,12 @@ from lacre.containers.statements import (
     pinned_digest,
     quiet,
 )
+from lacre.dsse import Envelope
 from lacre.errors import InvalidInput, NotFound
 from lacre.models.bundle import Bundle
 from lacre.oci import legacy
 from lacre.oci import mediatypes as mt
+from lacre.oci.bundles import referrer_bundle
 from lacre.oci.discovery import discover
 from lacre.oci.manifest import ImageManifest
 from lacre.oci.reference import ImageReference
@@ -98,16 +100,17 @@ def download(
     read = legacy.read_signatures if kind == "signature" else legacy.read_attestations
     layers = read(client, pinned)
     documents = [_legacy_document(layer) if kind == "signature" else layer.blob for layer in layers]
-    for predicate_type, bundle in _referrer_bundles(client, pinned):
-        if (predicate_type == SIGN_PREDICATE_TYPE) == (kind == "signature"):
-            documents.append(bundle)
+    signatures = kind == "signature"
+    documents += _referrer_bundles(
+        client, pinned, lambda found: (found == SIGN_PREDICATE_TYPE) == signatures, notify
+    )
     return documents
 
 
 def sbom(client: RegistryClient, image: ImageReference, *, notify: Notify = quiet) -> bytes:
     """The SBOM attached to ``image`` (the last one found if there are several distinct)."""
     pinned = pin(client, image, notify)
-    found = list(dict.fromkeys(_sboms(client, pinned)))  # the same SBOM stored both ways: once
+    found = list(dict.fromkeys(_sboms(client, pinned, notify)))  # stored both ways: once
     if not found:
         raise NotFound(
             f"no SBOM attached to {pinned}",
@@ -119,13 +122,12 @@ def sbom(client: RegistryClient, image: ImageReference, *, notify: Notify = quie
     return found[-1]
 
 
-def _sboms(client: RegistryClient, image: ImageReference) -> Iterator[bytes]:
+def _sboms(client: RegistryClient, image: ImageReference, notify: Notify) -> Iterator[bytes]:
     for layer in legacy.read_attestations(client, image):
         if _is_sbom(layer.predicate_type):
             yield _unwrap(layer.blob, "legacy attestation")
-    for predicate_type, bundle in _referrer_bundles(client, image):
-        if _is_sbom(predicate_type):
-            yield _unwrap_bundle(bundle)
+    for bundle in _referrer_bundles(client, image, _is_sbom, notify):
+        yield _unwrap_bundle(bundle)
     target = legacy.attachment_tag(image, mt.SUFFIX_SBOM)
     fetched = client.find_manifest(target)
     if fetched is not None and isinstance(fetched.manifest, ImageManifest):
@@ -138,40 +140,39 @@ def _is_sbom(predicate_type: str | None) -> bool:
 
 
 def _unwrap(envelope_json: bytes, where: str) -> bytes:
-    from lacre.dsse import Envelope
-
-    envelope = Envelope.from_json(envelope_json, path=where)
-    statement = in_toto_statement(envelope.payload, envelope.payload_type, where)
-    return _predicate_bytes(statement.predicate)
+    return _predicate_of(Envelope.from_json(envelope_json, path=where), where)
 
 
 def _unwrap_bundle(data: bytes) -> bytes:
     bundle = Bundle.parse(data)
     if bundle.dsse_envelope is None:
         raise InvalidInput("the SBOM bundle holds no DSSE envelope", found="a message signature")
-    envelope = bundle.dsse_envelope
-    statement = in_toto_statement(envelope.payload, envelope.payload_type, "SBOM bundle")
-    return _predicate_bytes(statement.predicate)
+    return _predicate_of(bundle.dsse_envelope, "SBOM bundle")
 
 
-def _predicate_bytes(predicate: object) -> bytes:
-    return json.dumps(predicate, indent=2, ensure_ascii=False).encode() + b"\n"
+def _predicate_of(envelope: Envelope, where: str) -> bytes:
+    """The predicate of the in-toto statement in ``envelope``, as indented JSON."""
+    statement = in_toto_statement(envelope.payload, envelope.payload_type, where)
+    return json.dumps(statement.predicate, indent=2, ensure_ascii=False).encode() + b"\n"
 
 
 def _referrer_bundles(
-    client: RegistryClient, image: ImageReference
-) -> Iterator[tuple[str | None, bytes]]:
+    client: RegistryClient,
+    image: ImageReference,
+    wanted: Callable[[str | None], bool],
+    notify: Notify,
+) -> Iterator[bytes]:
+    """The referrer bundles of ``image`` whose annotated predicate type is ``wanted``.
+
+    Only those are fetched; a referrer that is not a bundle manifest is skipped, with a notice.
+    """
     for descriptor in list_referrers(client, image, mt.SIGSTORE_BUNDLE_V03).descriptors:
-        fetched = client.get_manifest(image.with_digest(descriptor.digest))
-        manifest = fetched.manifest
-        if not isinstance(manifest, ImageManifest):
+        if not wanted(descriptor.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)):
             continue
-        predicate_type = manifest.annotations.get(
-            mt.ANNOTATION_BUNDLE_PREDICATE_TYPE
-        ) or descriptor.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)
-        for layer in manifest.layers:
-            if layer.media_type == mt.SIGSTORE_BUNDLE_V03:
-                yield predicate_type, client.get_blob(image, layer.digest)
+        try:
+            yield referrer_bundle(client, image, descriptor)
+        except InvalidInput as exc:
+            notify(f"skipped: {exc}")
 
 
 def _legacy_document(layer: legacy.SignatureLayer) -> bytes:

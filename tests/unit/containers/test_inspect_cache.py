@@ -71,6 +71,17 @@ def test_download_signatures_in_both_shapes(w: ImageWorld) -> None:
     assert "payloadType" in json.loads(attestations[0])
 
 
+def test_download_fetches_only_the_referrers_of_the_asked_kind(w: ImageWorld) -> None:
+    image = w.push()
+    signer = ImageSigner(w.client, w.keyless, storage="referrers")
+    signer.sign(image)
+    for number in range(3):
+        signer.attest(image, f"https://example.com/predicate/{number}", {})
+    client = w.fresh_client()
+    assert len(download(client, image, "signature")) == 1
+    assert client.round_trips == 5  # .sig, referrers API, fallback tag, referrer, bundle
+
+
 def test_tree_lists_everything(w: ImageWorld) -> None:
     image = w.push()
     pinned, items = tree(w.client, image)
