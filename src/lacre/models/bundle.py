@@ -20,7 +20,7 @@ from lacre.models import protojson as pj
 from lacre.models.tlog_entry import TransparencyLogEntry, is_rekor_v2
 
 if TYPE_CHECKING:
-    from lacre.models.envelope import DsseEnvelope
+    from lacre.dsse import Envelope
 
 MEDIA_TYPE_V03 = "application/vnd.dev.sigstore.bundle.v0.3+json"
 """The canonical media type of bundles this package writes."""
@@ -85,7 +85,7 @@ class Bundle:
     media_type: str
     material: VerificationMaterial
     message_signature: MessageSignature | None = None
-    dsse_envelope: DsseEnvelope | None = None
+    dsse_envelope: Envelope | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -164,7 +164,7 @@ class Bundle:
         return json.dumps(self.to_json(), indent=None, separators=(",", ":")).encode()
 
 
-def _content(document: Mapping[str, Any]) -> tuple[MessageSignature | None, DsseEnvelope | None]:
+def _content(document: Mapping[str, Any]) -> tuple[MessageSignature | None, Envelope | None]:
     message = pj.optional_child(document, "messageSignature", "bundle")
     envelope = pj.optional_child(document, "dsseEnvelope", "bundle")
     if (message is None) == (envelope is None):

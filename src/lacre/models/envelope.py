@@ -14,21 +14,15 @@ from lacre.dsse import Envelope, Signature
 from lacre.errors import InvalidInput
 from lacre.models import protojson as pj
 
-DsseEnvelope = Envelope
-"""A bundle's envelope is a DSSE envelope; only its parsing differs (:func:`parse_envelope`)."""
 
-DsseSignature = Signature
-"""One signature of a bundle's DSSE envelope."""
-
-
-def parse_envelope(document: Mapping[str, Any], path: str) -> DsseEnvelope:
+def parse_envelope(document: Mapping[str, Any], path: str) -> Envelope:
     """Parse the protobuf-JSON ``Envelope`` found at ``path`` (standard base64 only)."""
     items = pj.array(document, "signatures", path)
     if not items:
         raise InvalidInput(
             f"{path}.signatures", expected="a non-empty array", found="an empty array"
         )
-    return DsseEnvelope(
+    return Envelope(
         payload=pj.b64bytes(document, "payload", path),
         payload_type=pj.text(document, "payloadType", path),
         signatures=tuple(
@@ -37,9 +31,9 @@ def parse_envelope(document: Mapping[str, Any], path: str) -> DsseEnvelope:
     )
 
 
-def _signature(value: object, path: str) -> DsseSignature:
+def _signature(value: object, path: str) -> Signature:
     document = pj.mapping(value, path)
     sig = pj.b64bytes(document, "sig", path)
     if not sig:
         raise InvalidInput(f"{path}.sig is empty", expected="signature bytes", found="''")
-    return DsseSignature(sig, pj.text(document, "keyid", path, default=""))
+    return Signature(sig, pj.text(document, "keyid", path, default=""))

@@ -27,7 +27,7 @@ from lacre.models.tlog_entry import TransparencyLogEntry
 from lacre.verify.artifact import Artifact
 
 if TYPE_CHECKING:
-    from lacre.models.envelope import DsseEnvelope
+    from lacre.dsse import Envelope
 
 _V1_HASHES = ("sha256", "sha384", "sha512")
 _PEM_BEGIN = b"-----BEGINCERTIFICATE-----"
@@ -45,7 +45,7 @@ class Signed:
     leaf: x509.Certificate | None
 
     @property
-    def envelope(self) -> DsseEnvelope | None:
+    def envelope(self) -> Envelope | None:
         """The DSSE envelope, for a DSSE bundle."""
         return self.bundle.dsse_envelope
 
@@ -178,7 +178,7 @@ def _dsse_v2(spec: Mapping[str, Any], signed: Signed) -> None:
     _same_verifier(pj.child(item, "verifier", where), signed, f"{where}.verifier")
 
 
-def _require_envelope(signed: Signed, kind: str) -> DsseEnvelope:
+def _require_envelope(signed: Signed, kind: str) -> Envelope:
     if signed.envelope is None:
         raise VerificationError(
             "log entry kind does not fit the bundle",

@@ -18,8 +18,7 @@ from lacre.models.bundle import HASH_ALGORITHMS, MessageSignature
 from lacre.verify.artifact import Artifact
 
 if TYPE_CHECKING:
-    from lacre.dsse import Statement
-    from lacre.models.envelope import DsseEnvelope
+    from lacre.dsse import Envelope, Statement
 
 
 def verify_message_signature(message: MessageSignature, key: PublicKey, artifact: Artifact) -> None:
@@ -53,7 +52,7 @@ def _verify_over_artifact(signature: bytes, key: PublicKey, artifact: Artifact) 
     key.verify_digest(signature, artifact.digest(hash_name), hash_name)
 
 
-def verify_dsse(envelope: DsseEnvelope, key: PublicKey, artifact: Artifact) -> None:
+def verify_dsse(envelope: Envelope, key: PublicKey, artifact: Artifact) -> None:
     """Check the DSSE signature and that the artifact is a subject of the statement."""
     from lacre.dsse import pae
     from lacre.verify.attestation import in_toto_statement
