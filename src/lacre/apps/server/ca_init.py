@@ -76,7 +76,8 @@ def init_ca(config: ServerConfig, request: CaInit) -> CaInitResult:
 
 def _issuing_key(config: ServerConfig, made: list[Path]) -> Signer:
     made_path = ensure_key_file(config.ca_key_uri, config.ca_key_type, config.key_passphrase)
-    made.extend([made_path] if made_path else [])
+    if made_path:
+        made.append(made_path)
     return load_signer(config.ca_key_uri, lambda: config.key_passphrase)
 
 
@@ -96,7 +97,8 @@ def _root_key(config: ServerConfig, request: CaInit) -> tuple[Signer, Path | Non
 
 def _ct_key(config: ServerConfig, made: list[Path]) -> None:
     path = ensure_key_file(config.ct_key_uri, KeyAlgorithm.ECDSA_P256_SHA256, config.key_passphrase)
-    made.extend([path] if path else [])
+    if path:
+        made.append(path)
 
 
 def _imported(path: Path, issuing: Signer, now: dt.datetime) -> CaChain:

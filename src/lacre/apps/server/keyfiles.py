@@ -15,7 +15,8 @@ def server_signer(
 
     Outside development mode a missing file is a ConfigError ending with ``advice``.
     """
-    if not config.dev and not uri.startswith("pkcs11:") and not key_path(uri).exists():
+    if config.dev:
+        ensure_key_file(uri, algorithm, config.key_passphrase)
+    elif not uri.startswith("pkcs11:") and not key_path(uri).exists():
         raise ConfigError(f"no {role} key at {key_path(uri)}: {advice}")
-    ensure_key_file(uri, algorithm, config.key_passphrase)
     return load_signer(uri, lambda: config.key_passphrase)
