@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.registry_fixtures import client as client
 from tests.integration.registry_fixtures import registry as registry
+from tests.integration.registry_fixtures import repo as repo
 from tests.integration.servers import Server
 
 StartServer = Callable[..., Server]

@@ -1,4 +1,5 @@
-"""The ``registry`` session fixture: an OCI registry on loopback for the whole test run.
+"""The ``registry`` session fixture (an OCI registry on loopback for the whole test run),
+and the ``client`` and ``repo`` fixtures of the tests that use it.
 
 Uses the registry named by ``LACRE_TEST_REGISTRY`` (set by ``python -m
 lacre.testing.services``) or else starts a throwaway ``docker-registry`` for
@@ -14,6 +15,8 @@ from collections.abc import Iterator
 import pytest
 
 from lacre.errors import Error
+from lacre.oci.reference import ImageReference
+from lacre.oci.registry import RegistryClient
 from lacre.testing.registry import (
     REGISTRY_ENV_VAR,
     ExistingRegistry,
@@ -43,3 +46,19 @@ def registry() -> Iterator[RegistryServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def client() -> Iterator[RegistryClient]:
+    """A registry client, closed after the test."""
+    with RegistryClient() as registry_client:
+        yield registry_client
+
+
+@pytest.fixture
+def repo(registry: RegistryServer, request: pytest.FixtureRequest) -> ImageReference:
+    """A repository of its own for each test: ``lacre-tests/<module>-<test>:v1``."""
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    test = request.node.name.lower().replace("[", "-").replace("]", "")
+    name = f"{module}-{test}".replace("_", "-")
+    return ImageReference.parse(f"{registry.address}/lacre-tests/{name}:v1")

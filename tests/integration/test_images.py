@@ -55,18 +55,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running.stop()
 
 
-@pytest.fixture
-def client() -> Iterator[RegistryClient]:
-    with RegistryClient() as registry_client:
-        yield registry_client
-
-
-@pytest.fixture
-def repo(registry: RegistryServer, request: pytest.FixtureRequest) -> ImageReference:
-    name = request.node.name.lower().replace("_", "-")
-    return ImageReference.parse(f"{registry.address}/lacre-images/{name}:v1")
-
-
 def _cli() -> click.Group:
     group = click.Group()
     for command in (sign_image, verify_image, download_command, tree_command, generate_key_pair):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -23,19 +22,6 @@ from lacre.testing.registry import RegistryServer
 SIGN_V1 = "https://sigstore.dev/cosign/sign/v1"
 DSSE_BUNDLE = json.dumps({"mediaType": mt.SIGSTORE_BUNDLE_V03, "dsseEnvelope": {}}).encode()
 MESSAGE_BUNDLE = json.dumps({"mediaType": mt.SIGSTORE_BUNDLE_V03, "messageSignature": {}}).encode()
-
-
-@pytest.fixture
-def client() -> Iterator[RegistryClient]:
-    with RegistryClient() as registry_client:
-        yield registry_client
-
-
-@pytest.fixture
-def repo(registry: RegistryServer, request: pytest.FixtureRequest) -> ImageReference:
-    """A repository of its own for each test."""
-    name = request.node.name.lower().replace("[", "-").replace("]", "").replace("_", "-")
-    return ImageReference.parse(f"{registry.address}/lacre-tests/{name}:v1")
 
 
 def test_registry_has_no_referrers_api(registry: RegistryServer) -> None:

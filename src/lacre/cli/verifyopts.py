@@ -180,23 +180,19 @@ def load_artifact(file_or_digest: str) -> Artifact:
 
     if names_digest(file_or_digest):
         return Artifact.from_digest(file_or_digest)
-    try:
-        return Artifact.from_bytes(Path(file_or_digest).read_bytes())
-    except OSError as exc:
-        raise InvalidInput(
-            f"cannot read the artifact {file_or_digest}",
-            expected="a readable file or sha256:<64 hex digits>",
-            found=exc.strerror,
-        ) from None
+    expected = "a readable file or sha256:<64 hex digits>"
+    return Artifact.from_bytes(_read(Path(file_or_digest), "artifact", expected))
 
 
 def read_bundle(path: Path) -> bytes:
     """The bundle file's bytes; a missing or unreadable file is a clear error."""
+    return _read(path, "bundle", "a Sigstore bundle file (see --bundle)")
+
+
+def _read(path: Path, what: str, expected: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
         raise InvalidInput(
-            f"cannot read the bundle {path}",
-            expected="a Sigstore bundle file (see --bundle)",
-            found=exc.strerror,
+            f"cannot read the {what} {path}", expected=expected, found=exc.strerror
         ) from None
