@@ -25,6 +25,11 @@ from tests.integration.servers import Server
 SECRET = "correct horse battery staple"
 
 
+def ca_init(data_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """``lacre ca init --data-dir DATA_DIR OPTIONS`` in its own process."""
+    return python_module("lacre", "ca", "init", "--data-dir", str(data_dir), *options)
+
+
 def make_log_keys(data_dir: Path) -> None:
     """Production log keys, made by openssl as an operator would."""
     keys = data_dir / "keys"
@@ -51,9 +56,7 @@ def write_config(path: Path, text: str) -> Path:
 @pytest.fixture
 def initialized(tmp_path: Path) -> Path:
     data = tmp_path / "data"
-    done = python_module(
-        "lacre", "ca", "init", "--data-dir", str(data), "--organization", "Example Corp"
-    )
+    done = ca_init(data, "--organization", "Example Corp")
     assert done.returncode == 0, done.stderr
     make_log_keys(data)
     return data
@@ -95,9 +98,7 @@ def account_token(server: Server, client_id: str = "release-bot", secret: str = 
 
 def test_ca_init_writes_a_chain_and_refuses_to_overwrite_it(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = python_module(
-        "lacre", "ca", "init", "--data-dir", str(data), "--organization", "Example Corp"
-    )
+    first = ca_init(data, "--organization", "Example Corp")
     assert first.returncode == 0, first.stderr
     assert "keep it offline" in first.stdout
     chain = x509.load_pem_x509_certificates((data / "ca" / "chain.pem").read_bytes())
@@ -106,7 +107,7 @@ def test_ca_init_writes_a_chain_and_refuses_to_overwrite_it(tmp_path: Path) -> N
         "O=Example Corp,CN=Example Corp root",
     ]
     chain[0].verify_directly_issued_by(chain[1])
-    again = python_module("lacre", "ca", "init", "--data-dir", str(data))
+    again = ca_init(data)
     assert again.returncode == 1
     assert "a CA chain already exists" in again.stderr and "--force" in again.stderr
     assert x509.load_pem_x509_certificates((data / "ca" / "chain.pem").read_bytes()) == chain
@@ -114,17 +115,9 @@ def test_ca_init_writes_a_chain_and_refuses_to_overwrite_it(tmp_path: Path) -> N
 
 def test_ca_init_signs_with_an_existing_root_key_and_imports_a_chain(tmp_path: Path) -> None:
     made = tmp_path / "made"
-    assert python_module("lacre", "ca", "init", "--data-dir", str(made)).returncode == 0
+    assert ca_init(made).returncode == 0
     other = tmp_path / "other"
-    signed = python_module(
-        "lacre",
-        "ca",
-        "init",
-        "--data-dir",
-        str(other),
-        "--root-key",
-        f"file:{made / 'keys' / 'ca-root.pem'}",
-    )
+    signed = ca_init(other, "--root-key", f"file:{made / 'keys' / 'ca-root.pem'}")
     assert signed.returncode == 0, signed.stderr
     assert "new root key" not in signed.stdout
     roots = [
@@ -136,34 +129,16 @@ def test_ca_init_signs_with_an_existing_root_key_and_imports_a_chain(tmp_path: P
     imported = tmp_path / "imported"
     chain_file = made / "ca" / "chain.pem"
     key = f"file:{made / 'keys' / 'ca-intermediate.pem'}"
-    done = python_module(
-        "lacre",
-        "ca",
-        "init",
-        "--data-dir",
-        str(imported),
-        "--import-chain",
-        str(chain_file),
-        "--key",
-        key,
-    )
+    done = ca_init(imported, "--import-chain", str(chain_file), "--key", key)
     assert done.returncode == 0, done.stderr
     assert (imported / "ca" / "chain.pem").read_bytes() == chain_file.read_bytes()
 
 
 def test_ca_init_refuses_a_chain_that_does_not_match_the_key(tmp_path: Path) -> None:
     made = tmp_path / "made"
-    assert python_module("lacre", "ca", "init", "--data-dir", str(made)).returncode == 0
+    assert ca_init(made).returncode == 0
     imported = tmp_path / "imported"
-    done = python_module(
-        "lacre",
-        "ca",
-        "init",
-        "--data-dir",
-        str(imported),
-        "--import-chain",
-        str(made / "ca" / "chain.pem"),
-    )
+    done = ca_init(imported, "--import-chain", str(made / "ca" / "chain.pem"))
     assert done.returncode == 1
     assert "does not match the issuer certificate" in done.stderr
     assert not (imported / "ca" / "chain.pem").exists()
@@ -171,19 +146,11 @@ def test_ca_init_refuses_a_chain_that_does_not_match_the_key(tmp_path: Path) -> 
 
 def test_ca_init_refuses_a_chain_in_the_wrong_order(tmp_path: Path) -> None:
     made = tmp_path / "made"
-    assert python_module("lacre", "ca", "init", "--data-dir", str(made)).returncode == 0
+    assert ca_init(made).returncode == 0
     intermediate, root = x509.load_pem_x509_certificates((made / "ca" / "chain.pem").read_bytes())
     reversed_chain = tmp_path / "reversed.pem"
     reversed_chain.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in (root, intermediate)))
-    done = python_module(
-        "lacre",
-        "ca",
-        "init",
-        "--data-dir",
-        str(tmp_path / "x"),
-        "--import-chain",
-        str(reversed_chain),
-    )
+    done = ca_init(tmp_path / "x", "--import-chain", str(reversed_chain))
     assert done.returncode == 1
     assert "not self-signed" in done.stderr or "did not sign" in done.stderr
 
