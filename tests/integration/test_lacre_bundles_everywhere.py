@@ -16,7 +16,7 @@ import pytest
 
 from lacre.errors import VerificationError
 from lacre.verify import AllOf, Identity, Issuer, Verifier
-from tests.integration.commands import python_module
+from tests.integration.commands import python_module, sigstore_python
 from tests.integration.servers import Server
 from tests.integration.sigstore_js import SigstoreJs, require_node
 
@@ -122,8 +122,7 @@ def verifiers(
         return True
 
     def python(bundle: Path, artifact: Path) -> bool:
-        done = python_module(
-            "sigstore",
+        done = sigstore_python(
             *("--trust-config", str(server.data_dir / "client" / "trust_config.json")),
             *("verify", "identity", "--bundle", str(bundle)),
             *("--cert-identity", EMAIL, "--cert-oidc-issuer", f"{server.url}/oidc"),
