@@ -13,11 +13,11 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from lacre.errors import InvalidInput
 from lacre.jsontypes import MISSING, type_name, utf8
+from lacre.record import field, record
 
 IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPES = ("https://in-toto.io/Statement/v1", "https://in-toto.io/Statement/v0.1")
@@ -31,7 +31,7 @@ def pae(payload_type: str, payload: bytes) -> bytes:
     return b"DSSEv1 %d %b %d %b" % (len(encoded_type), encoded_type, len(payload), payload)
 
 
-@dataclass(frozen=True)
+@record
 class Signature:
     """One DSSE signature: the raw signature bytes and an optional key hint."""
 
@@ -39,7 +39,7 @@ class Signature:
     keyid: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Envelope:
     """A DSSE envelope: the (decoded) payload, its type and one or more signatures."""
 
@@ -88,7 +88,7 @@ class Envelope:
         return pae(self.payload_type, self.payload)
 
 
-@dataclass(frozen=True)
+@record
 class Subject:
     """One subject of an in-toto Statement: an optional name and its digests."""
 
@@ -96,7 +96,7 @@ class Subject:
     digest: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Statement:
     """An in-toto Statement (v1 or v0.1): subjects, predicate type and predicate."""
 

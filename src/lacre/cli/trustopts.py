@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +24,7 @@ import click
 
 from lacre.cli.stacking import with_options
 from lacre.errors import ConfigError, NetworkError
+from lacre.record import record
 
 F = TypeVar("F", bound=Callable[..., Any])
 OFFLINE_ENVIRONMENT = "LACRE_OFFLINE"
@@ -34,7 +34,7 @@ _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
 # Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True, eq=False, repr=False)
 class TrustChoice:
     """Where the trusted root and the signing config come from."""
 
@@ -52,7 +52,7 @@ class TrustChoice:
 
 
 # Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True, eq=False, repr=False)
 class TrustDocuments:
     """The trusted root and (if any) the signing config, as bytes."""
 

@@ -9,7 +9,6 @@ through TUF, and so through the network, unless ``--offline``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -18,6 +17,7 @@ import click
 from lacre.cli.stacking import with_options
 from lacre.cli.trustopts import load_trusted_root, pop_trust_choice
 from lacre.errors import ConfigError, InvalidInput
+from lacre.record import record
 
 if TYPE_CHECKING:
     from lacre.keys import PublicKey
@@ -29,7 +29,7 @@ GITHUB_CLAIMS = ("repository", "ref", "trigger", "sha", "name")
 
 
 # Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True, eq=False, repr=False)
 class IdentityRequest:
     """What the identity options ask of the signing certificate."""
 

@@ -27,7 +27,6 @@ import hashlib
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -39,6 +38,7 @@ from pkcs11 import Attribute, KeyType, Mechanism, ObjectClass
 
 from lacre.errors import ConfigError
 from lacre.keys.public import KeyAlgorithm, PublicKey
+from lacre.record import record
 
 PassphraseSource = Callable[[], bytes | None]
 
@@ -58,7 +58,7 @@ _SUPPORTED = "an EC key on P-256 or P-384"
 _ALGORITHMS = (KeyAlgorithm.ECDSA_P256_SHA256, KeyAlgorithm.ECDSA_P384_SHA384)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Pkcs11Uri:
     """The parts of a ``pkcs11:`` key URI lacre uses."""
 

@@ -12,7 +12,6 @@ import enum
 import functools
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 
 from lacre.errors import InvalidInput, VerificationError
+from lacre.record import record
 
 PublicKeyTypes = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
 
@@ -115,7 +115,7 @@ def algorithms_for(key: PublicKeyTypes) -> frozenset[KeyAlgorithm]:
     return frozenset({default})
 
 
-@dataclass(frozen=True)
+@record
 class PublicKey:
     """A verification key with its Sigstore identity (SPKI DER and its SHA-256)."""
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lacre.errors import InvalidInput, TooLarge
 from lacre.jsontypes import MISSING
 from lacre.models import protojson as pj
 from lacre.models.tlog_entry import TransparencyLogEntry, is_rekor_v2
+from lacre.record import field, record
 
 if TYPE_CHECKING:
     from lacre.dsse import Envelope
@@ -39,7 +39,7 @@ HASH_ALGORITHMS = {"SHA2_256": "sha256", "SHA2_384": "sha384", "SHA2_512": "sha5
 """Protobuf ``HashAlgorithm`` names and the hash they denote."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class MessageSignature:
     """A signature over the artifact, with the artifact digest as an (unsigned) hint."""
 
@@ -59,7 +59,7 @@ class MessageSignature:
         return document
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class VerificationMaterial:
     """How to verify: a certificate (chain) or a key hint, the log entries and timestamps.
 
@@ -78,7 +78,7 @@ class VerificationMaterial:
         return self.certificates[0] if self.certificates else None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Bundle:
     """A parsed Sigstore bundle."""
 

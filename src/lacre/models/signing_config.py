@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from lacre.errors import InvalidInput
+from lacre.record import record
 
 SIGNING_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.signingconfig.v0.2+json"
 CLIENT_TRUST_CONFIG_MEDIA_TYPE = "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json"
@@ -33,7 +33,7 @@ class Selector(enum.Enum):
     EXACT = "EXACT"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ServiceEndpoint:
     """One service as a signing config lists it."""
 
@@ -72,7 +72,7 @@ class ServiceEndpoint:
         }
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ServiceSelection:
     """A ``ServiceConfiguration``: the selector and, for EXACT, the count."""
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from lacre.errors import InvalidInput
 from lacre.models.trusted_root import CertificateAuthorityEntry, chain_identity, history
+from lacre.record import record
 
 TIMESTAMP_PATH = "/api/v1/timestamp"
 """Where a lacre TSA answers, under its base URL."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class TimestampAuthorityEntry(CertificateAuthorityEntry):
     """A TSA as a trusted root names it: its chain (leaf first, root last) and validity.
 

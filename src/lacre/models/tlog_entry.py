@@ -7,12 +7,12 @@ time) and Rekor v2 (inclusion proof only, integrated time 0).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from lacre.errors import InvalidInput
 from lacre.jsontypes import MISSING, type_name
 from lacre.models import protojson as pj
+from lacre.record import record
 
 REKOR_V2_KINDS = frozenset({("hashedrekord", "0.0.2"), ("dsse", "0.0.2")})
 """The (kind, version) pairs a Rekor v2 log writes."""
@@ -21,7 +21,7 @@ MAX_PROOF_HASHES = 64
 HASH_SIZE = 32
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class KindVersion:
     """The Rekor entry kind and its schema version (``hashedrekord`` / ``0.0.1``)."""
 
@@ -29,7 +29,7 @@ class KindVersion:
     version: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class InclusionProof:
     """A Merkle inclusion proof, with the signed checkpoint it leads to (if any)."""
 
@@ -52,7 +52,7 @@ class InclusionProof:
         return document
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class TransparencyLogEntry:
     """One log entry: where it is, what it says and the evidence that it was logged."""
 

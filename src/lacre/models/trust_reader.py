@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -20,6 +19,7 @@ from lacre.errors import InvalidInput, TooLarge
 from lacre.jsontypes import MISSING, type_name
 from lacre.keys import PublicKey
 from lacre.models import protojson as pj
+from lacre.record import record
 
 TRUSTED_ROOT_MEDIA_TYPES = (
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
@@ -28,7 +28,7 @@ TRUSTED_ROOT_MEDIA_TYPES = (
 MAX_TRUSTED_ROOT_BYTES = 8 << 20
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class ValidityPeriod:
     """A closed time interval ``[start, end]``; no ``end`` means open-ended."""
 
@@ -45,7 +45,7 @@ class ValidityPeriod:
         return f"[{pj.format_timestamp(self.start)}, {end}]"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class TrustedLog:
     """A transparency or CT log: base URL, log ID, key and the key's validity."""
 
@@ -66,7 +66,7 @@ class TrustedLog:
         return host.split(":", 1)[0]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Authority:
     """A certificate or timestamp authority: its chain and validity.
 
@@ -79,7 +79,7 @@ class Authority:
     validity: ValidityPeriod
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class TrustedRoot:
     """The parsed content of a ``trusted_root.json``."""
 

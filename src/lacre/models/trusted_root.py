@@ -24,12 +24,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from lacre.errors import InvalidInput
 from lacre.keys import PublicKey
 from lacre.models import protojson as pj
+from lacre.record import record
 
 TRUSTED_ROOT_MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
 
@@ -37,7 +37,7 @@ Identity = Callable[[Mapping[str, Any]], str | None]
 """What names an entry across rewrites (a log ID, a certificate chain); None for junk."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class TransparencyLogKey:
     """A transparency log as a trusted root names it: where it is and the key it signs with."""
 
@@ -61,7 +61,7 @@ class TransparencyLogKey:
         }
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class CertificateAuthorityEntry:
     """A CA as a trusted root names it: its chain (intermediates, then root) and validity."""
 

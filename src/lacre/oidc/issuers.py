@@ -9,7 +9,6 @@ carry and the type-specific settings. CI providers map claims to Fulcio extensio
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from lacre.errors import ConfigError, InvalidInput
+from lacre.record import field_names
 from lacre.x509.fulcio import FulcioClaims
 
 
@@ -38,7 +38,7 @@ class IssuerType(StrEnum):
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)(?:\|([^{}]*))?\}")
-_TEMPLATE_FIELDS = frozenset(f.name for f in dataclasses.fields(FulcioClaims)) - {
+_TEMPLATE_FIELDS = frozenset(field_names(FulcioClaims)) - {
     "issuer",
     "token_subject",
 }

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from lacre.errors import InvalidInput, VerificationError
+from lacre.record import record
 from lacre.transparency.note import (
     NoteSigner,
     NoteVerifier,
@@ -34,7 +34,7 @@ MAX_TREE_SIZE = (1 << 63) - 1
 _DECIMAL = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
-@dataclass(frozen=True)
+@record
 class Checkpoint:
     """A tree head: origin, tree size, root hash and optional extension lines."""
 

@@ -11,7 +11,6 @@ from a precertificate lives in :mod:`lacre.transparency.ct_precert`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from lacre.errors import InvalidInput, VerificationError
 from lacre.jsontypes import MISSING, type_name
 from lacre.keys import KeyAlgorithm, PublicKey
+from lacre.record import record
 from lacre.transparency.note import b64decode, b64encode
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def _check_timestamp(timestamp: int) -> bytes:
     return timestamp.to_bytes(8, "big")
 
 
-@dataclass(frozen=True)
+@record
 class X509Entry:
     """A final certificate as a CT entry (``x509_entry``): its DER encoding."""
 
@@ -132,7 +132,7 @@ class X509Entry:
         return _vector(self.cert_der, 3, "certificate", minimum=1)
 
 
-@dataclass(frozen=True)
+@record
 class PrecertEntry:
     """A precertificate as a CT entry: issuer key hash and the TBS without the poison."""
 
@@ -185,7 +185,7 @@ def timestamped_entry_leaf(timestamp: int, entry: CtEntry, extensions: bytes = b
     return _timestamped(0, timestamp, entry, extensions)
 
 
-@dataclass(frozen=True)
+@record
 class TimestampedEntry:
     """A decoded ``MerkleTreeLeaf``: the entry, its timestamp and its extensions."""
 
@@ -229,7 +229,7 @@ def issuer_key_hash(issuer: x509.Certificate) -> bytes:
     return hashlib.sha256(spki).digest()
 
 
-@dataclass(frozen=True)
+@record
 class SignedCertificateTimestamp:
     """An RFC 6962 v1 SCT; ``signature`` is the raw signature inside ``DigitallySigned``."""
 

@@ -15,13 +15,13 @@ import binascii
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey
+from lacre.record import field, record, replace
 
 if TYPE_CHECKING:
     from lacre.keys import Signer
@@ -99,7 +99,7 @@ def check_text(text: str) -> None:
             )
 
 
-@dataclass(frozen=True)
+@record
 class NoteSignature:
     """One signature line: a key name, the 4-byte key hint and the signature bytes."""
 
@@ -143,7 +143,7 @@ class NoteSignature:
         return cls(name, raw[:KEY_HINT_SIZE], raw[KEY_HINT_SIZE:])
 
 
-@dataclass(frozen=True)
+@record
 class SignedNote:
     """A note text and its signature lines.
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 from lacre.errors import InvalidInput
+from lacre.record import record
 
 TILE_WIDTH = 256
 HASH_SIZE = 32
@@ -67,7 +67,7 @@ def decode_tile_index(text: str) -> int:
     return value
 
 
-@dataclass(frozen=True)
+@record
 class TileRef:
     """Names one tile: a hash tile (``kind="hash"``) or an entry bundle (``"entries"``).
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
 
 from lacre.errors import InvalidInput, VerificationError
+from lacre.record import record
 
 _DIGEST = re.compile(r"sha256:([0-9a-fA-F]{64})")
 
 
-@dataclass(frozen=True)
+@record
 class Artifact:
     """An artifact to verify: ``data`` when its bytes are known, always its SHA-256."""
 

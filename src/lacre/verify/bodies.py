@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
@@ -24,6 +23,7 @@ from lacre.keys import PublicKey
 from lacre.models import protojson as pj
 from lacre.models.bundle import HASH_ALGORITHMS, Bundle
 from lacre.models.tlog_entry import TransparencyLogEntry
+from lacre.record import record
 from lacre.verify.artifact import Artifact
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ _PEM_END = b"-----ENDCERTIFICATE-----"
 
 
 # Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@dataclass(frozen=True, eq=False, repr=False)
+@record(eq=False, repr=False)
 class Signed:
     """What the bundle claims was signed, and by whom."""
 

@@ -6,20 +6,19 @@ transparency-log entries themselves (F).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lacre.errors import InvalidInput, VerificationError
 from lacre.models.bundle import Bundle
 from lacre.models.protojson import b64
 from lacre.models.tlog_entry import TransparencyLogEntry
 from lacre.models.trust_reader import TrustedLog, TrustedRoot
+from lacre.record import record
 from lacre.verify.anchors import TrustAnchors
 from lacre.verify.bodies import Signed, check_body
 from lacre.verify.timestamps import VerifiedTime, verify_timestamps
 from lacre.verify.tlog import trusted_log, verify_promise, verify_proof
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Thresholds:
     """How many independent sources each kind of evidence needs (grouped by log or TSA)."""
 
@@ -35,7 +34,7 @@ class Thresholds:
 
 
 # Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
+@record(kw_only=True, eq=False, repr=False)
 class Evidence:
     """A bundle with the trust it is checked against."""
 

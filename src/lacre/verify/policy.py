@@ -10,13 +10,13 @@ whole value (:func:`re.fullmatch`). Key-based verification uses
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Protocol
 
 from cryptography import x509
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
+from lacre.record import field_names, record
 from lacre.x509.fulcio import USERNAME_OID, FulcioClaims, decode_utf8string, read_issuer
 
 _SAN = x509.SubjectAlternativeName.oid
@@ -30,7 +30,7 @@ class Policy(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@record
 class ManagedKey:
     """Verify with this public key instead of a certificate (a bundle with a key hint)."""
 
@@ -42,7 +42,7 @@ class ManagedKey:
         return cls(PublicKey.from_pem(pem))
 
 
-@dataclass(frozen=True)
+@record
 class _Match:
     """An expected value: an exact string or a regular expression over the whole value."""
 
@@ -72,7 +72,7 @@ class _Match:
         return f"/{self.expected}/" if self.regexp else self.expected
 
 
-@dataclass(frozen=True)
+@record
 class Identity(_Match):
     """The certificate's identity (an e-mail, URI or username SAN) is ``expected``."""
 
@@ -87,7 +87,7 @@ class Identity(_Match):
             )
 
 
-@dataclass(frozen=True)
+@record
 class Issuer(_Match):
     """The certificate's OIDC issuer (Fulcio extension .1.8, else .1.1) is ``expected``."""
 
@@ -100,7 +100,7 @@ class Issuer(_Match):
             )
 
 
-@dataclass(frozen=True)
+@record
 class Claim(_Match):
     """A Fulcio claim (a :class:`~lacre.x509.fulcio.FulcioClaims` field) is ``expected``."""
 
@@ -109,7 +109,7 @@ class Claim(_Match):
     def __post_init__(self) -> None:
         """Refuse an unknown claim name."""
         super().__post_init__()
-        if self.name not in FulcioClaims.__dataclass_fields__:
+        if self.name not in field_names(FulcioClaims):
             raise InvalidInput(
                 "unknown certificate claim",
                 expected="a FulcioClaims field name",

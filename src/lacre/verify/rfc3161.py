@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from dataclasses import dataclass
 
 from cryptography import x509
 
 from lacre import der
 from lacre.der import OCTET_STRING, OID, SEQUENCE, SET, Reader, context, dotted
 from lacre.errors import InvalidInput, VerificationError
+from lacre.record import record
 
 _HASHES = frozenset({"sha256", "sha384", "sha512"})
 _ESS_HASHES = frozenset({"sha1", *_HASHES})
@@ -53,7 +53,7 @@ _READ_ATTRIBUTES = frozenset(
 _NULL = b"\x05\x00"
 
 
-@dataclass(frozen=True)
+@record
 class SignerId:
     """How a SignerInfo names its certificate: ``IssuerAndSerialNumber`` DER, or a key ID."""
 
@@ -67,7 +67,7 @@ class SignerId:
         return self.issuer_and_serial == issuer_and_serial
 
 
-@dataclass(frozen=True)
+@record
 class TimestampToken:
     """What a verifier checks of one ``TimeStampResp``.
 
@@ -91,7 +91,7 @@ class TimestampToken:
     gen_time: dt.datetime
 
 
-@dataclass(frozen=True)
+@record
 class _SignerInfo:
     signer: SignerId
     digest_name: str

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lacre.errors import VerificationError
 from lacre.models.trust_reader import Authority
+from lacre.record import field, record
 
 if TYPE_CHECKING:
     from lacre.verify.rfc3161 import TimestampToken
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 MAX_TIMESTAMPS = 32
 
 
-@dataclass(frozen=True)
+@record
 class VerifiedTime:
     """A time vouched for by a trusted source: ``source`` names it (a TSA or a log)."""
 
@@ -32,7 +32,7 @@ class VerifiedTime:
 
 
 # Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@dataclass(eq=False, repr=False)
+@record(frozen=False, eq=False, repr=False)
 class TimestampReport:
     """The timestamps that verified and the reasons the others did not."""
 

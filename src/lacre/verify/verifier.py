@@ -7,7 +7,6 @@ the failed check with what was expected and what was found, and returns a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -16,6 +15,7 @@ from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
 from lacre.models.bundle import Bundle
 from lacre.models.trust_reader import TrustedRoot
+from lacre.record import record
 from lacre.verify.anchors import TrustAnchors
 from lacre.verify.artifact import Artifact
 from lacre.verify.bodies import Signed
@@ -26,7 +26,7 @@ from lacre.verify.signature import verify_dsse, verify_message_signature
 from lacre.verify.timestamps import VerifiedTime
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class VerificationResult:
     """What a successful verification established."""
 

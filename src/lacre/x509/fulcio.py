@@ -8,14 +8,13 @@ type of a username Subject Alternative Name. Every extension is non-critical.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
 from typing import Protocol
 
 from cryptography import x509
 
 from lacre import der
 from lacre.errors import InvalidInput
+from lacre.record import field_names, record
 from lacre.x509.certificates import FULCIO_USERNAME_OID
 
 _ARC = "1.3.6.1.4.1.57264.1"
@@ -125,7 +124,7 @@ def read_username(name: x509.OtherName) -> str:
     return decode_utf8string(name.value, oid=USERNAME_OID)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class FulcioClaims:
     """The claims a Fulcio certificate carries on the OID arc; None means absent.
 
@@ -160,8 +159,8 @@ class FulcioClaims:
         """Refuse an empty issuer and values the arc cannot carry."""
         if not self.issuer:
             raise InvalidInput("Fulcio claims need an issuer", expected="a non-empty string")
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
+        for name in field_names(self):
+            value = getattr(self, name)
             if value is not None:
                 _checked_utf8(value)
 

@@ -1,5 +1,4 @@
 import base64
-import dataclasses
 import datetime
 import hashlib
 
@@ -20,6 +19,7 @@ from lacre.der import header as der_header
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey, generate_signer
 from lacre.keys.signer import SoftwareSigner
+from lacre.record import replace
 from lacre.transparency.ct import (
     SCT_LIST_OID,
     PrecertEntry,
@@ -297,11 +297,11 @@ def test_verify_refuses_wrong_algorithms() -> None:
     entry = X509Entry(b"c")
     sct = sign_sct(LOG, entry, timestamp=TS)
     with pytest.raises(VerificationError, match="hash algorithm"):
-        verify_sct(dataclasses.replace(sct, hash_alg=5), LOG.public_key, entry)
+        verify_sct(replace(sct, hash_alg=5), LOG.public_key, entry)
     with pytest.raises(VerificationError, match="signature algorithm: expected 3, found 1"):
-        verify_sct(dataclasses.replace(sct, sig_alg=1), LOG.public_key, entry)
+        verify_sct(replace(sct, sig_alg=1), LOG.public_key, entry)
     other = generate_signer(KeyAlgorithm.ED25519)
-    foreign = dataclasses.replace(sct, log_id=log_id(other.public_key))
+    foreign = replace(sct, log_id=log_id(other.public_key))
     with pytest.raises(VerificationError, match="ECDSA P-256"):
         verify_sct(foreign, other.public_key, entry)
 
@@ -310,7 +310,7 @@ def test_verify_names_the_sct_on_bad_signature() -> None:
     entry = X509Entry(b"c")
     sct = sign_sct(LOG, entry, timestamp=TS)
     with pytest.raises(VerificationError, match="SCT from " + sct.log_id.hex()[:16]):
-        verify_sct(dataclasses.replace(sct, timestamp=TS + 1), LOG.public_key, entry)
+        verify_sct(replace(sct, timestamp=TS + 1), LOG.public_key, entry)
 
 
 SIGNED_ENTRY = PrecertEntry(ISSUER_HASH, TBS)

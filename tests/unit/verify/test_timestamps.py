@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from lacre.errors import VerificationError
 from lacre.models.bundle import Bundle
 from lacre.models.trust_reader import TrustedRoot, ValidityPeriod
+from lacre.record import replace
 from lacre.verify import AllOf, Identity, Issuer, Verifier
 from lacre.verify.timestamps import verify_timestamps
 
@@ -79,7 +79,7 @@ def test_gen_time_outside_the_authority_window_does_not_count(
     bundle: Bundle, root: TrustedRoot
 ) -> None:
     authority = root.timestamp_authorities[0]
-    closed = dataclasses.replace(
+    closed = replace(
         authority,
         validity=ValidityPeriod(
             start=authority.validity.start, end=GEN_TIME - dt.timedelta(seconds=1)
@@ -88,7 +88,7 @@ def test_gen_time_outside_the_authority_window_does_not_count(
     report = verify_timestamps(bundle.material.timestamps, bundle.signature, [closed])
     assert report.verified == []
     assert "outside the TSA's validity" in report.rejected[0]
-    inclusive = dataclasses.replace(
+    inclusive = replace(
         authority, validity=ValidityPeriod(start=authority.validity.start, end=GEN_TIME)
     )
     assert verify_timestamps(bundle.material.timestamps, bundle.signature, [inclusive]).verified
