@@ -20,7 +20,7 @@ and ``dataclasses.fields``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar, dataclass_transform, overload
+from typing import Any, TypeVar, dataclass_transform, overload
 
 __all__ = ["FrozenRecordError", "field", "field_names", "record", "replace"]
 
@@ -32,24 +32,33 @@ class FrozenRecordError(AttributeError):
     """An attempt to assign or delete a field of a frozen record."""
 
 
-class _Field(NamedTuple):
+class _Field:
     """One field of a record, as collected from the class body."""
 
-    name: str
-    default: Any
-    factory: Callable[[], Any] | None
-    compare: bool
-    repr: bool
-    kw_only: bool
+    __slots__ = ("compare", "default", "factory", "kw_only", "name", "repr")
+
+    def __init__(
+        self,
+        name: str,
+        default: Any,
+        factory: Callable[[], Any] | None,
+        compare: bool,
+        shown: bool,
+        kw_only: bool,
+    ) -> None:
+        self.name, self.default, self.factory = name, default, factory
+        self.compare, self.repr, self.kw_only = compare, shown, kw_only
 
 
-class _FieldSpec(NamedTuple):
+class _FieldSpec:
     """What :func:`field` returns, read by :func:`record` from the class body."""
 
-    default: Any
-    factory: Callable[[], Any] | None
-    compare: bool
-    repr: bool
+    __slots__ = ("compare", "default", "factory", "repr")
+
+    def __init__(
+        self, default: Any, factory: Callable[[], Any] | None, compare: bool, shown: bool
+    ) -> None:
+        self.default, self.factory, self.compare, self.repr = default, factory, compare, shown
 
 
 def field(
@@ -171,7 +180,9 @@ def _own_fields(cls: type, kw_only: bool) -> list[_Field]:
                 delattr(cls, name)
             else:
                 setattr(cls, name, value.default)
-            fields.append(_Field(name, value.default, value.factory, *value[2:], kw_only))
+            fields.append(
+                _Field(name, value.default, value.factory, value.compare, value.repr, kw_only)
+            )
         else:
             fields.append(_Field(name, value, None, True, True, kw_only))
     return fields

@@ -55,6 +55,12 @@ def identity(server: Server, email: str = EMAIL) -> list[str]:
     ]
 
 
+def lacre_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``lacre`` in a process of its own, its output read through pipes."""
+    command = [sys.executable, "-m", "lacre", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
 def verify(*args: str) -> Result:
     """Run a verification command in-process."""
     return CliRunner().invoke(cli, list(args))
@@ -121,6 +127,9 @@ def test_an_attestation_verifies_and_its_predicate_is_printed(
     result = verify(*command, "--type", "slsaprovenance1")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == predicate
+    cold = lacre_process(*command, "--type", "slsaprovenance1")
+    assert cold.returncode == 0, cold.stderr
+    assert json.loads(cold.stdout) == predicate, "the predicate must reach a pipe whole"
     mismatch = verify(*command, "--type", "cyclonedx")
     assert mismatch.exit_code == 1
     assert "predicate type mismatch" in mismatch.stderr
@@ -137,12 +146,10 @@ def test_the_command_runs_cold_in_its_own_process(dev_server: Server, tmp_path: 
     artifact = tmp_path / "cold.txt"
     artifact.write_bytes(b"cold start\n")
     sigstore(dev_server, tmp_path, "sign", "--identity-token", token(dev_server), str(artifact))
-    command = [sys.executable, "-m", "lacre", "verify-blob", str(artifact)]
-    done = subprocess.run(
-        [*command, *identity(dev_server)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = lacre_process("verify-blob", str(artifact), *identity(dev_server))
     assert done.returncode == 0, done.stderr
     assert f"OK: {artifact}" in done.stderr
+    refused = lacre_process("verify-blob", str(artifact), *identity(dev_server, "bob@example.com"))
+    assert refused.returncode == 1
+    assert "certificate identity mismatch" in refused.stderr
+    assert "expected bob@example.com" in refused.stderr

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 import sys
+import threading
+from typing import NoReturn
 
 import click
 
@@ -82,20 +85,52 @@ def cli() -> None:
 _LONG_RUNNING = frozenset({"server", "serve", "log"})
 """Commands that serve, or walk a whole log, for as long as they run."""
 
+_READ_ONLY = frozenset({"verify-blob", "verify-attestation"})
+"""Commands that only read files and print: nothing of theirs is left to finish at exit."""
+
 
 def main() -> None:
     """Run the ``lacre`` command.
 
-    Every other command runs without the cyclic garbage collector. Loading a
-    command creates tens of thousands of objects that live as long as the
-    process (modules, classes, options). The collector would scan them again
-    and again and find nothing to free, and that scanning costs a short
-    command a noticeable part of its run time. Cyclic garbage a short command
-    leaves is freed when it exits.
+    Every command but the long-running ones runs without the cyclic garbage
+    collector. Loading a command creates tens of thousands of objects that live
+    as long as the process (modules, classes, options). The collector would
+    scan them again and again and find nothing to free, and that scanning costs
+    a short command a noticeable part of its run time. Cyclic garbage a short
+    command leaves is freed when it exits.
+
+    The read-only commands (offline verification) also end without the
+    interpreter's teardown, which would otherwise unload every module and free
+    every object one by one, for a process about to end: see :func:`_end_now`.
     """
-    if _command(sys.argv[1:]) not in _LONG_RUNNING:
+    command = _command(sys.argv[1:])
+    if command not in _LONG_RUNNING:
         gc.disable()
-    cli()
+    if command not in _READ_ONLY:
+        cli()
+        return
+    try:
+        cli()
+    except SystemExit as ending:
+        _end_now(ending)
+    _end_now(SystemExit(0))
+
+
+def _end_now(ending: SystemExit) -> NoReturn:
+    """Flush the output and end the process with the exit status of ``ending``, at once.
+
+    Falls back to a normal exit when anything could still need the teardown:
+    an exit message to print, another thread, or output that cannot be flushed.
+    """
+    status = 0 if ending.code is None else ending.code
+    if not isinstance(status, int) or threading.active_count() > 1:
+        raise ending
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        raise ending from None
+    os._exit(status)
 
 
 def _command(arguments: list[str]) -> str | None:

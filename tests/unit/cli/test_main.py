@@ -1,8 +1,9 @@
-"""The ``lacre`` entry point: which commands run without the cyclic garbage collector."""
+"""The ``lacre`` entry point: the garbage collector, and how read-only commands end."""
 
 from __future__ import annotations
 
 import gc
+import io
 import sys
 
 import pytest
@@ -27,9 +28,94 @@ def test_only_long_running_commands_keep_the_collector(
 ) -> None:
     seen: list[bool] = []
     monkeypatch.setattr(entry, "cli", lambda: seen.append(gc.isenabled()))
+    monkeypatch.setattr("os._exit", lambda status: None)
     monkeypatch.setattr(sys, "argv", ["lacre", *arguments])
     try:
         entry.main()
     finally:
         gc.enable()
     assert seen == [collects]
+
+
+class _Ended(Exception):
+    """Stands in for ``os._exit`` ending the process with ``status``."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class _GoneReader(io.StringIO):
+    """Standard output whose reader has gone away."""
+
+    def flush(self) -> None:
+        raise BrokenPipeError("reader went away")
+
+
+def _quit(status: int) -> None:
+    raise _Ended(status)
+
+
+def _run(monkeypatch: pytest.MonkeyPatch, arguments: list[str], ending: SystemExit) -> None:
+    def cli() -> None:
+        print("printed", end="")
+        raise ending
+
+    monkeypatch.setattr(entry, "cli", cli)
+    monkeypatch.setattr("os._exit", _quit)
+    monkeypatch.setattr(sys, "argv", ["lacre", *arguments])
+    try:
+        entry.main()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("command", ["verify-blob", "verify-attestation"])
+@pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (1, 1), (2, 2)])
+def test_read_only_commands_flush_and_end_with_their_status(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    code: int | None,
+    status: int,
+) -> None:
+    flushed: list[str] = []
+    monkeypatch.setattr(sys.stdout, "flush", lambda: flushed.append("stdout"))
+    with pytest.raises(_Ended) as ended:
+        _run(monkeypatch, [command, "a.txt"], SystemExit(code))
+    assert ended.value.status == status
+    assert flushed == ["stdout"]
+    assert capsys.readouterr().out == "printed"
+
+
+@pytest.mark.parametrize("command", ["sign-blob", "server", "trust", "--help"])
+def test_other_commands_end_through_the_interpreter(
+    monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        _run(monkeypatch, [command], SystemExit(3))
+    assert ended.value.code == 3
+
+
+def test_an_exit_message_is_left_to_the_interpreter_to_print(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(SystemExit) as ended:
+        _run(monkeypatch, ["verify-blob"], SystemExit("usage: lacre verify-blob FILE"))
+    assert ended.value.code == "usage: lacre verify-blob FILE"
+
+
+def test_a_running_thread_keeps_the_interpreter_teardown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("threading.active_count", lambda: 2)
+    with pytest.raises(SystemExit) as ended:
+        _run(monkeypatch, ["verify-blob"], SystemExit(1))
+    assert ended.value.code == 1
+
+
+def test_output_that_cannot_be_flushed_keeps_the_interpreter_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stdout", _GoneReader())
+    with pytest.raises(SystemExit) as ended:
+        _run(monkeypatch, ["verify-blob"], SystemExit(0))
+    assert ended.value.code == 0
