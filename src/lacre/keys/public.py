@@ -221,7 +221,7 @@ class PublicKey:
         hash_name = chosen.hash_name
         assert hash_name is not None  # only pure Ed25519 has no hash
         self._checked(
-            chosen, lambda: self._verify_hashed(signature, data, chosen, HASHES[hash_name])
+            chosen, lambda: self._verify_hashed(signature, data, chosen, hash_name, prehashed=False)
         )
 
     def verify_digest(
@@ -241,11 +241,13 @@ class PublicKey:
         (RSA PSS or PKCS#1 v1.5); which hash a key may be paired with is the caller's policy.
         """
         chosen = self._check_algorithm(algorithm)
-        hash_algorithm = _hash_for_digest(digest, hash_name)
+        _check_digest(digest, hash_name)
         if isinstance(self.key, ed25519.Ed25519PublicKey):
             raise _no_ed25519ph()
-        prehashed = utils.Prehashed(hash_algorithm)
-        self._checked(chosen, lambda: self._verify_hashed(signature, digest, chosen, prehashed))
+        self._checked(
+            chosen,
+            lambda: self._verify_hashed(signature, digest, chosen, hash_name, prehashed=True),
+        )
 
     def _check_algorithm(self, algorithm: KeyAlgorithm | None) -> KeyAlgorithm:
         if algorithm is None:
@@ -263,11 +265,14 @@ class PublicKey:
         signature: bytes,
         message: bytes,
         algorithm: KeyAlgorithm,
-        hashing: hashes.HashAlgorithm | utils.Prehashed,
+        hash_name: str,
+        *,
+        prehashed: bool,
     ) -> None:
         if isinstance(self.key, ec.EllipticCurvePublicKey):
-            self.key.verify(signature, message, ec.ECDSA(hashing))
+            self.key.verify(signature, message, _ecdsa(hash_name, prehashed))
         elif isinstance(self.key, rsa.RSAPublicKey):
+            hashing = _hashing(hash_name, prehashed)
             self.key.verify(signature, message, _rsa_padding(algorithm), hashing)
 
     def _checked(self, algorithm: KeyAlgorithm, check: Callable[[], None]) -> None:
@@ -277,6 +282,18 @@ class PublicKey:
             raise VerificationError(
                 f"signature does not verify with the {algorithm.value} key {self.key_id.hex()[:16]}"
             ) from exc
+
+
+@functools.cache
+def _hashing(hash_name: str, prehashed: bool) -> hashes.HashAlgorithm | utils.Prehashed:
+    """The :data:`HASHES` algorithm ``hash_name``, marked as prehashed if asked."""
+    return utils.Prehashed(HASHES[hash_name]) if prehashed else HASHES[hash_name]
+
+
+@functools.cache
+def _ecdsa(hash_name: str, prehashed: bool) -> ec.ECDSA:
+    """One ECDSA parameter object per hash: making one per signature costs as much as a hash."""
+    return ec.ECDSA(_hashing(hash_name, prehashed))
 
 
 def _ed25519(key: PublicKeyTypes, signature: bytes, data: bytes) -> None:
@@ -290,7 +307,7 @@ def _rsa_padding(algorithm: KeyAlgorithm) -> padding.AsymmetricPadding:
     return padding.PKCS1v15()
 
 
-def _hash_for_digest(digest: bytes, hash_name: str) -> hashes.HashAlgorithm:
+def _check_digest(digest: bytes, hash_name: str) -> None:
     hash_algorithm = HASHES.get(hash_name)
     if hash_algorithm is None:
         raise InvalidInput(
@@ -302,7 +319,6 @@ def _hash_for_digest(digest: bytes, hash_name: str) -> hashes.HashAlgorithm:
             expected=f"{hash_algorithm.digest_size} bytes",
             found=f"{len(digest)} bytes",
         )
-    return hash_algorithm
 
 
 def _no_ed25519ph() -> InvalidInput:
