@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _bound import parse_floor_s
 from _bound import verifications_per_s as signature_bound
 from _common import (
     ServerProcess,
@@ -229,26 +230,33 @@ def in_process(bundles: BundleSet, rounds: int, prefix: str) -> dict[str, Any]:
             spent[client][0] += cpu
             spent[client][1] += wall
     total = len(bundles.items) * rounds
-    bound, checks, costs = signature_bound(
-        [bundle for bundle, _ in bundles.items], bundles.trusted_root.read_bytes()
-    )
+    raw = [bundle for bundle, _ in bundles.items]
+    bound, checks, costs = signature_bound(raw, bundles.trusted_root.read_bytes())
+    parsing = parse_floor_s(raw)
+    ceiling = 1 / (1 / bound + parsing)
     figures: dict[str, Any] = {
         f"{prefix}bundles": len(bundles.items),
         f"{prefix}bundle_checks": checks,
         f"{prefix}signature_bound_per_s": round(bound, 1),
         f"{prefix}signature_cost_us": {kind: round(cost * 1e6, 1) for kind, cost in costs.items()},
+        f"{prefix}parse_floor_us": round(parsing * 1e6, 1),
+        f"{prefix}ceiling_per_s": round(ceiling, 1),
     }
     for client, (cpu, wall) in spent.items():
         figures[f"{prefix}{client}_verifies_per_s"] = round(total / cpu, 1)
         figures[f"{prefix}{client}_verifies_per_wall_s"] = round(total / wall, 1)
         figures[f"{prefix}{client}_bound_fraction"] = round(total / cpu / bound, 2)
     figures[f"{prefix}inprocess_ratio"] = round(spent["sigstore_python"][0] / spent["lacre"][0], 2)
+    reference_rate = figures[f"{prefix}sigstore_python_verifies_per_s"]
+    figures[f"{prefix}ceiling_ratio"] = round(ceiling / reference_rate, 2)
     say(
         f"{bundles.name}: lacre {figures[f'{prefix}lacre_verifies_per_s']:,}/s, sigstore-python "
         f"{figures[f'{prefix}sigstore_python_verifies_per_s']:,}/s "
         f"(x{figures[f'{prefix}inprocess_ratio']}); signature bound {round(bound):,}/s "
         f"({checks}): lacre at {figures[f'{prefix}lacre_bound_fraction']:.0%}, sigstore-python "
-        f"at {figures[f'{prefix}sigstore_python_bound_fraction']:.0%}"
+        f"at {figures[f'{prefix}sigstore_python_bound_fraction']:.0%}; parsing alone "
+        f"{figures[f'{prefix}parse_floor_us']} us/bundle, so at most {round(ceiling):,}/s "
+        f"(x{figures[f'{prefix}ceiling_ratio']} of sigstore-python)"
     )
     return figures
 
