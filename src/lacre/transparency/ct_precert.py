@@ -110,7 +110,7 @@ def precert_tbs(precert: x509.Certificate) -> bytes:
 def sct_list_extension_value(scts: Iterable[SignedCertificateTimestamp]) -> bytes:
     """The extnValue content of the SCT-list extension: a DER OCTET STRING of the TLS list.
 
-    Add it, last, as ``x509.UnrecognizedExtension(ObjectIdentifier(SCT_LISTOID), value)``.
+    Add it, last, as ``x509.UnrecognizedExtension(ObjectIdentifier(SCT_LIST_OID), value)``.
     """
     serialized = b"".join(_tls_vector(sct.encode(), "SCT") for sct in scts)
     if not serialized:

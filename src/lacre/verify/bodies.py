@@ -120,9 +120,7 @@ def _hashedrekord_v2(spec: Mapping[str, Any], signed: Signed) -> None:
     hash_name = HASH_ALGORITHMS[algorithm]
     envelope = signed.envelope
     if envelope is not None:
-        from lacre.dsse import pae
-
-        expected = hashlib.new(hash_name, pae(envelope.payload_type, envelope.payload)).digest()
+        expected = hashlib.new(hash_name, envelope.pae()).digest()
         _same_digest(expected.hex(), digest.hex(), "digest of the DSSE envelope (PAE)")
     else:
         _same_digest(signed.artifact.digest(hash_name).hex(), digest.hex(), "artifact digest")

@@ -19,9 +19,11 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from lacre.errors import VerificationError
+from lacre import der
+from lacre.errors import InvalidInput, VerificationError
 from lacre.models.trust_reader import Authority
 from lacre.verify.lru import CACHE_SIZE, Lru
 
@@ -236,6 +238,7 @@ def check_issued_by(child: x509.Certificate, issuer: x509.Certificate) -> None:
 def _verify_signed_by(cert: x509.Certificate, key: PublicKeyTypes) -> None:
     """Verify ``cert``'s signature with ``key``; TypeError if ``key`` cannot make that kind."""
     signature, signed = cert.signature, cert.tbs_certificate_bytes
+    _check_same_algorithm(cert, signed)
     parameters, digest = cert.signature_algorithm_parameters, cert.signature_hash_algorithm
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(parameters, ec.ECDSA):
         key.verify(signature, signed, parameters)
@@ -252,6 +255,26 @@ def _verify_signed_by(cert: x509.Certificate, key: PublicKeyTypes) -> None:
             f"a {cert.signature_algorithm_oid.dotted_string} signature "
             f"cannot be made by a {type(key).__name__}"
         )
+
+
+def _check_same_algorithm(cert: x509.Certificate, tbs: bytes) -> None:
+    """RFC 5280 4.1.1.2: the signed part names the signature algorithm the certificate uses.
+
+    ValueError when the two AlgorithmIdentifiers (parameters included) differ.
+    """
+    try:
+        inner = der.read_all(tbs, der.SEQUENCE, "TBSCertificate")
+        inner.optional(der.context(0), "version")
+        inner.read(der.INTEGER, "serialNumber")
+        outer = der.read_all(cert.public_bytes(Encoding.DER), der.SEQUENCE, "Certificate")
+        outer.read(der.SEQUENCE, "tbsCertificate")
+        same = inner.element(der.SEQUENCE, "signature") == outer.element(
+            der.SEQUENCE, "signatureAlgorithm"
+        )
+    except InvalidInput as exc:
+        raise ValueError(str(exc)) from None
+    if not same:
+        raise ValueError("its inner and outer signature algorithms differ")
 
 
 _RSA_PADDINGS = (padding.PKCS1v15, padding.PSS)

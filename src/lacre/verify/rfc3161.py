@@ -6,7 +6,7 @@ and refuses anything else: its status must be granted, its token a CMS
 with exactly one ``SignerInfo`` carrying signed attributes (the ones a verifier
 reads once, with one value), hash algorithms SHA-1 (ESS only) or SHA-2 with
 absent or NULL parameters, and X.509 certificates only. Every structure is
-read strictly by :mod:`lacre.verify.der`, the fields it does not use included.
+read strictly by :mod:`lacre.der`, the fields it does not use included.
 What it reads is checked against a trusted authority by :mod:`lacre.verify.tsa`.
 """
 

@@ -54,11 +54,10 @@ def _verify_over_artifact(signature: bytes, key: PublicKey, artifact: Artifact) 
 
 def verify_dsse(envelope: Envelope, key: PublicKey, artifact: Artifact) -> None:
     """Check the DSSE signature and that the artifact is a subject of the statement."""
-    from lacre.dsse import pae
     from lacre.verify.attestation import in_toto_statement
 
     try:
-        key.verify(envelope.signatures[0].sig, pae(envelope.payload_type, envelope.payload))
+        key.verify(envelope.signatures[0].sig, envelope.pae())
     except InvalidInput as exc:
         raise _signature_error(exc) from exc
     statement = in_toto_statement(envelope.payload, envelope.payload_type, "DSSE envelope")

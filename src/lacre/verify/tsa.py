@@ -81,8 +81,9 @@ class TrustedTsa:
 
     def verify(self, token: TimestampToken, message: bytes) -> dt.datetime:
         """Check ``token`` as this authority's timestamp over ``message``; return its genTime."""
-        if self.chain_failure is not None:
-            raise self.chain_failure
+        failure = self.chain_failure
+        if failure is not None:  # a new error each time: a raised one collects tracebacks
+            raise VerificationError(failure.message, expected=failure.expected, found=failure.found)
         self._check_signer(token)
         _check_attributes(token)
         self._check_ess(token)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from cryptography import x509
@@ -14,8 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPri
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
+from lacre import der
 from lacre.errors import VerificationError
-from lacre.verify.chain import check_issued_by
+from lacre.verify.chain import check_issued_by, check_issuer_path
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 _RSA = rsa.generate_private_key(65537, 2048)
@@ -40,8 +41,12 @@ def certificate(
     *,
     key: CertificateIssuerPrivateKeyTypes | None = None,
     rsa_padding: padding.PSS | padding.PKCS1v15 | None = None,
+    extensions: Sequence[x509.ExtensionType] = (),
 ) -> x509.Certificate:
-    """A certificate named ``subject`` for ``key`` (else ``signer``'s), signed by ``signer``."""
+    """A certificate named ``subject`` for ``key`` (else ``signer``'s), signed by ``signer``.
+
+    ``extensions`` are added as critical.
+    """
     public = (key or signer).public_key()
     builder = (
         x509.CertificateBuilder()
@@ -52,6 +57,8 @@ def certificate(
         .not_valid_before(NOW)
         .not_valid_after(NOW + dt.timedelta(days=1))
     )
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=True)
     edwards = isinstance(signer, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
     digest = None if edwards else hashes.SHA256()
     return builder.sign(signer, digest, rsa_padding=rsa_padding)
@@ -100,7 +107,23 @@ def test_a_signature_algorithm_the_issuer_key_cannot_make_is_refused(
     signing_key = KEYS[signer]()
     issuer = certificate("ca", "ca", signing_key, key=KEYS[holder]())
     leaf = certificate("leaf", "ca", signing_key, key=KEYS["p256"]())
-    with pytest.raises(VerificationError, match="is not signed by"):
+    with pytest.raises(VerificationError, match=r"is not signed by .* cannot be made by a"):
+        check_issued_by(leaf, issuer)
+    assert not _reference_accepts(leaf, issuer)
+
+
+ECDSA_SHA384 = bytes.fromhex("300a06082a8648ce3d040303")
+"""The DER AlgorithmIdentifier ecdsa-with-SHA384."""
+
+
+def test_a_signature_algorithm_differing_from_the_signed_one_is_refused() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    issuer = certificate("ca", "ca", key)
+    tbs = certificate("leaf", "ca", key, key=KEYS["p256"]()).tbs_certificate_bytes
+    signature = key.sign(tbs, ec.ECDSA(hashes.SHA384()))
+    body = tbs + ECDSA_SHA384 + der.encode(der.BIT_STRING, b"\x00" + signature)
+    leaf = x509.load_der_x509_certificate(der.encode(der.SEQUENCE, body))
+    with pytest.raises(VerificationError, match="inner and outer signature algorithms differ"):
         check_issued_by(leaf, issuer)
     assert not _reference_accepts(leaf, issuer)
 
@@ -124,3 +147,55 @@ def test_a_changed_signature_is_refused(kind: str) -> None:
     with pytest.raises(VerificationError, match="is not signed by"):
         check_issued_by(leaf, issuer)
     assert not _reference_accepts(leaf, issuer)
+
+
+def _ca(path_length: int | None = None) -> x509.BasicConstraints:
+    return x509.BasicConstraints(ca=True, path_length=path_length)
+
+
+def _usage(*, cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+CERT_SIGN = _usage(cert_sign=True)
+
+
+def _path(root_extensions: Sequence[x509.ExtensionType]) -> list[x509.Certificate]:
+    """An intermediate (a CA) under a root with ``root_extensions``: the issuers of a path."""
+    root_key, intermediate_key = KEYS["p256"](), KEYS["p256"]()
+    root = certificate("root", "root", root_key, extensions=root_extensions)
+    intermediate = certificate(
+        "intermediate", "root", root_key, key=intermediate_key, extensions=[_ca(0), CERT_SIGN]
+    )
+    return [intermediate, root]
+
+
+def test_an_issuer_path_of_cas_allowed_to_sign_is_accepted() -> None:
+    check_issuer_path(_path([_ca(1), CERT_SIGN]))
+
+
+@pytest.mark.parametrize(
+    ("root_extensions", "reason"),
+    [
+        ([CERT_SIGN], "issuer CN=root is not a CA"),
+        ([x509.BasicConstraints(ca=False, path_length=None)], "issuer CN=root is not a CA"),
+        ([_ca(0), CERT_SIGN], "path length constraint of CN=root is exceeded"),
+        ([_ca(1), _usage(cert_sign=False)], "CN=root may not sign certificates"),
+    ],
+    ids=["no basic constraints", "not a CA", "path length", "no keyCertSign"],
+)
+def test_an_issuer_path_breaking_a_ca_rule_is_refused(
+    root_extensions: list[x509.ExtensionType], reason: str
+) -> None:
+    with pytest.raises(VerificationError, match=reason):
+        check_issuer_path(_path(root_extensions))

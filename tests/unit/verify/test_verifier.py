@@ -123,9 +123,9 @@ _EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")
     [
         (
             lambda der: der.replace(_EC_PUBLIC_KEY_OID, _EC_PUBLIC_KEY_OID[:-1] + b"\x09"),
-            "algorithm",
+            "Unknown key type: 1.2.840.10045.2.9",
         ),
-        (lambda der: der.replace(b"\x03\x42\x00\x04", b"\x03\x42\x00\x05"), "point"),
+        (lambda der: der.replace(b"\x03\x42\x00\x04", b"\x03\x42\x00\x05"), "Invalid key"),
     ],
     ids=["unknown key algorithm", "malformed point"],
 )
@@ -135,9 +135,11 @@ def test_a_signing_certificate_key_cryptography_cannot_load_is_a_verification_er
     bundle = message_bundle(world, leaf)
     certificate = bundle["verificationMaterial"]["certificate"]
     der = base64.b64decode(certificate["rawBytes"])
-    assert change(der) != der, reason
+    assert change(der) != der
     certificate["rawBytes"] = b64(change(der))
-    _fails(verifier, bundle, "signing certificate key is unusable: certificate public key")
+    _fails(
+        verifier, bundle, f"signing certificate key is unusable: certificate public key.*{reason}"
+    )
 
 
 def test_flipped_body_fails_the_inclusion_promise(
