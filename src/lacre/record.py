@@ -33,32 +33,38 @@ class FrozenRecordError(AttributeError):
 
 
 class _Field:
-    """One field of a record, as collected from the class body."""
+    """One field of a record: what :func:`field` says of it, then its name and kind."""
 
     __slots__ = ("compare", "default", "factory", "kw_only", "name", "repr")
 
     def __init__(
         self,
-        name: str,
         default: Any,
         factory: Callable[[], Any] | None,
-        compare: bool,
-        shown: bool,
-        kw_only: bool,
-    ) -> None:
-        self.name, self.default, self.factory = name, default, factory
-        self.compare, self.repr, self.kw_only = compare, shown, kw_only
-
-
-class _FieldSpec:
-    """What :func:`field` returns, read by :func:`record` from the class body."""
-
-    __slots__ = ("compare", "default", "factory", "repr")
-
-    def __init__(
-        self, default: Any, factory: Callable[[], Any] | None, compare: bool, shown: bool
+        *,
+        compare: bool = True,
+        shown: bool = True,
+        name: str = "",
+        kw_only: bool = False,
     ) -> None:
         self.default, self.factory, self.compare, self.repr = default, factory, compare, shown
+        self.name, self.kw_only = name, kw_only
+
+    @property
+    def has_default(self) -> bool:
+        """Whether ``__init__`` may leave the field out."""
+        return self.default is not _MISSING or self.factory is not None
+
+    def named(self, name: str, kw_only: bool) -> _Field:
+        """A copy of the field as the field ``name`` of a record class."""
+        return _Field(
+            self.default,
+            self.factory,
+            compare=self.compare,
+            shown=self.repr,
+            name=name,
+            kw_only=kw_only,
+        )
 
 
 def field(
@@ -71,7 +77,7 @@ def field(
     """A field with a default (or a factory making one), optionally out of ``==`` or ``repr``."""
     if default is not _MISSING and default_factory is not None:
         raise TypeError("a field takes a default or a default_factory, not both")
-    return _FieldSpec(default, default_factory, compare, repr)
+    return _Field(default, default_factory, compare=compare, shown=repr)
 
 
 @overload
@@ -115,6 +121,7 @@ def replace(obj: _T, /, **changes: Any) -> _T:
 
 
 def _build(cls: type[_T], *, kw_only: bool, frozen: bool, eq: bool, show: bool) -> type[_T]:
+    _check_frozen_like_bases(cls, frozen)
     fields = {f.name: f for base in reversed(cls.__mro__[1:]) for f in _fields_of(base)}
     fields.update((f.name, f) for f in _own_fields(cls, kw_only))
     ordered = [f for f in fields.values() if not f.kw_only] + [
@@ -122,6 +129,7 @@ def _build(cls: type[_T], *, kw_only: bool, frozen: bool, eq: bool, show: bool) 
     ]
     _check_defaults(cls, ordered)
     shared = {
+        "__record_frozen__": frozen,
         "__record_fields__": tuple(ordered),
         "__record_compare__": tuple(f.name for f in ordered if f.compare),
         "__record_shown__": tuple(f.name for f in ordered if f.repr),
@@ -135,17 +143,27 @@ def _build(cls: type[_T], *, kw_only: bool, frozen: bool, eq: bool, show: bool) 
     return cls
 
 
+def _check_frozen_like_bases(cls: type, frozen: bool) -> None:
+    """Refuse a frozen record over a mutable one, or the other way round."""
+    for base in cls.__mro__[1:]:
+        if base.__dict__.get("__record_frozen__", frozen) != frozen:
+            raise TypeError(
+                f"{cls.__qualname__}: a {'frozen' if frozen else 'mutable'} record cannot "
+                f"inherit from the {'mutable' if frozen else 'frozen'} record {base.__qualname__}"
+            )
+
+
 def _check_defaults(cls: type, fields: list[_Field]) -> None:
     """Refuse a positional field without a default after one with a default."""
     defaulted = False
     for f in fields:
         if f.kw_only:
             continue
-        if f.default is _MISSING and f.factory is None and defaulted:
+        if defaulted and not f.has_default:
             raise TypeError(
                 f"{cls.__qualname__}: field {f.name!r} needs a default, as earlier ones have"
             )
-        defaulted = defaulted or f.default is not _MISSING or f.factory is not None
+        defaulted = defaulted or f.has_default
 
 
 def _methods(
@@ -175,16 +193,22 @@ def _own_fields(cls: type, kw_only: bool) -> list[_Field]:
         if _is_class_var(annotation):
             continue
         value = cls.__dict__.get(name, _MISSING)
-        if isinstance(value, _FieldSpec):
+        if isinstance(value, _Field):
             if value.default is _MISSING:
                 delattr(cls, name)
             else:
                 setattr(cls, name, value.default)
-            fields.append(
-                _Field(name, value.default, value.factory, value.compare, value.repr, kw_only)
+            fields.append(value.named(name, kw_only))
+        elif isinstance(value, list | dict | set):
+            raise ValueError(
+                f"{cls.__qualname__}: field {name!r} has a mutable default that every "
+                "instance would share; use field(default_factory=...)"
             )
         else:
-            fields.append(_Field(name, value, None, True, True, kw_only))
+            fields.append(_Field(value, None, name=name, kw_only=kw_only))
+    stray = [name for name, value in vars(cls).items() if isinstance(value, _Field)]
+    if stray:
+        raise TypeError(f"{cls.__qualname__}: field() without an annotation: {', '.join(stray)}")
     return fields
 
 
@@ -214,17 +238,15 @@ def _init(cls: type, fields: list[_Field], frozen: bool) -> Callable[..., None]:
     keywords: list[str] = []
     body: list[str] = []
     for f in fields:
-        default = ""
+        default, value = "", f.name
         if f.factory is not None:
             namespace[f"_factory_{f.name}"] = f.factory
             default = "=_FACTORY"
+            value = f"_factory_{f.name}() if {f.name} is _FACTORY else {f.name}"
         elif f.default is not _MISSING:
             namespace[f"_default_{f.name}"] = f.default
             default = f"=_default_{f.name}"
         (keywords if f.kw_only else params).append(f"{f.name}{default}")
-        value = f.name
-        if f.factory is not None:
-            value = f"_factory_{f.name}() if {f.name} is _FACTORY else {f.name}"
         body.append(f"_set(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
     if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
