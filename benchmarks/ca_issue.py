@@ -69,7 +69,7 @@ from sigstore._internal.sct import verify_sct
 from sigstore._internal.trust import KeyringPurpose
 from sigstore.models import TrustedRoot
 
-from lacre.apps.server.config import CA_KEY_TYPES
+from lacre.ca.key_types import CA_KEY_TYPES
 from lacre.keys import SoftwareSigner, load_signer
 from lacre.oidc.devissuer import MAX_LIFETIME_S, DevIssuer
 

@@ -9,7 +9,7 @@ import click
 from click.core import ParameterSource
 from cryptography.hazmat.primitives import hashes
 
-from lacre.apps.server.config import CA_KEY_TYPES
+from lacre.ca.key_types import CA_KEY_TYPES
 from lacre.cli.reporting import reports_errors
 
 

@@ -85,8 +85,14 @@ def cli() -> None:
 _LONG_RUNNING = frozenset({"server", "serve", "log"})
 """Commands that serve, or walk a whole log, for as long as they run."""
 
-_READ_ONLY = frozenset({"verify-blob", "verify-attestation"})
-"""Commands that only read files and print: nothing of theirs is left to finish at exit."""
+_ENDS_AT_ONCE = frozenset({"verify-blob", "verify-attestation"})
+"""Commands with nothing left to finish when they return.
+
+Their writes (a refreshed TUF cache, an image digest cache entry) are complete
+files by then, a PKCS#11 session is closed, and they start no thread and
+register nothing to run at exit. A command joins this set only if all of
+that holds for every path it takes.
+"""
 
 
 def main() -> None:
@@ -99,14 +105,14 @@ def main() -> None:
     a short command a noticeable part of its run time. Cyclic garbage a short
     command leaves is freed when it exits.
 
-    The read-only commands (offline verification) also end without the
+    The verification commands (:data:`_ENDS_AT_ONCE`) also end without the
     interpreter's teardown, which would otherwise unload every module and free
     every object one by one, for a process about to end: see :func:`_end_now`.
     """
     command = _command(sys.argv[1:])
     if command not in _LONG_RUNNING:
         gc.disable()
-    if command not in _READ_ONLY:
+    if command not in _ENDS_AT_ONCE:
         cli()
         return
     try:

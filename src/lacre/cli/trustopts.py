@@ -33,8 +33,7 @@ TUF_TIMEOUT_S = 4
 _FILE = click.Path(dir_okay=False, exists=True, path_type=Path)
 
 
-# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@record(kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class TrustChoice:
     """Where the trusted root and the signing config come from."""
 
@@ -51,8 +50,7 @@ class TrustChoice:
             raise click.UsageError("use either --instance or --trust-config, not both")
 
 
-# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@record(kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class TrustDocuments:
     """The trusted root and (if any) the signing config, as bytes."""
 

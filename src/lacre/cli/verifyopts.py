@@ -28,8 +28,7 @@ GITHUB_CLAIMS = ("repository", "ref", "trigger", "sha", "name")
 """The GitHub workflow claims a policy can name (``--certificate-github-workflow-<claim>``)."""
 
 
-# Never compared or printed: no generated __eq__ and __repr__ (each costs start-up time).
-@record(kw_only=True, eq=False, repr=False)
+@record(kw_only=True)
 class IdentityRequest:
     """What the identity options ask of the signing certificate."""
 
@@ -158,7 +157,10 @@ def load_public_key(value: str) -> PublicKey:
     from lacre.keys.uri import key_path
 
     if value.startswith("pkcs11:"):
-        return load_signer(value, key_passphrase).public_key
+        from lacre.keys.pkcs11 import Pkcs11Signer
+
+        with Pkcs11Signer.open(value, key_passphrase) as token:  # logged out once read
+            return token.public_key
     path = key_path(value)
     try:
         pem = path.read_bytes()

@@ -109,7 +109,7 @@ def referrer_candidates(
 def _referrer(
     client: RegistryClient, image: ImageReference, descriptor: Descriptor, source: str
 ) -> Candidate:
-    bundle = Bundle.parse(referrer_bundle(client, image, descriptor))
+    bundle = Bundle.parse(referrer_bundle(client, image, descriptor).bundle)
     return Candidate(source, str(descriptor.digest), bundle, _image_artifact(image))
 
 

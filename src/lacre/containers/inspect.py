@@ -164,15 +164,21 @@ def _referrer_bundles(
 ) -> Iterator[bytes]:
     """The referrer bundles of ``image`` whose annotated predicate type is ``wanted``.
 
-    Only those are fetched; a referrer that is not a bundle manifest is skipped, with a notice.
+    A referrer whose listing names an unwanted predicate type is not fetched; one
+    whose listing names none is, for its manifest's annotation. A referrer that is
+    not a bundle manifest is skipped, with a notice.
     """
     for descriptor in list_referrers(client, image, mt.SIGSTORE_BUNDLE_V03).descriptors:
-        if not wanted(descriptor.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)):
+        listed = descriptor.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)
+        if listed is not None and not wanted(listed):
             continue
         try:
-            yield referrer_bundle(client, image, descriptor)
+            attached = referrer_bundle(client, image, descriptor)
         except InvalidInput as exc:
             notify(f"skipped: {exc}")
+            continue
+        if wanted(attached.predicate_type):
+            yield attached.bundle
 
 
 def _legacy_document(layer: legacy.SignatureLayer) -> bytes:

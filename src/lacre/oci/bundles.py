@@ -33,11 +33,9 @@ class AttachedBundle:
     referrer: Descriptor
     """The referrer manifest's descriptor (digest, artifact type, annotations)."""
     bundle: bytes
-
-    @property
-    def predicate_type(self) -> str | None:
-        """The ``dev.sigstore.bundle.predicateType`` annotation, if any."""
-        return self.referrer.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)
+    predicate_type: str | None
+    """The ``dev.sigstore.bundle.predicateType`` annotation of the referrer manifest (or, if
+    the manifest has none, of its descriptor in the listing), if any."""
 
     @property
     def content(self) -> str | None:
@@ -115,13 +113,15 @@ def fetch_bundles(
     found = list_referrers(client, pinned, mt.SIGSTORE_BUNDLE_V03).descriptors
     wanted = dict(annotations or {})
     return [
-        AttachedBundle(referrer, referrer_bundle(client, pinned, referrer))
+        referrer_bundle(client, pinned, referrer)
         for referrer in found
         if wanted.items() <= dict(referrer.annotations).items()
     ]
 
 
-def referrer_bundle(client: RegistryClient, image: ImageReference, referrer: Descriptor) -> bytes:
+def referrer_bundle(
+    client: RegistryClient, image: ImageReference, referrer: Descriptor
+) -> AttachedBundle:
     """The bundle the referrer manifest ``referrer`` of the pinned ``image`` carries.
 
     The manifest must be an image manifest whose subject is ``image``, with
@@ -149,4 +149,6 @@ def referrer_bundle(client: RegistryClient, image: ImageReference, referrer: Des
             expected="exactly one bundle layer",
             found=f"{len(bundles)} bundle layers",
         )
-    return client.get_blob(image, bundles[0].digest)
+    annotated = manifest.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)
+    predicate_type = annotated or referrer.annotations.get(mt.ANNOTATION_BUNDLE_PREDICATE_TYPE)
+    return AttachedBundle(referrer, client.get_blob(image, bundles[0].digest), predicate_type)

@@ -73,14 +73,11 @@ print(json.dumps({"status": status, "modules": sorted(sys.modules)}))
 
 def imported_by(args: list[str], cache: Path) -> list[str]:
     """The modules ``python -m lacre ARGS`` imported, in a fresh interpreter; it must succeed."""
-    source = str(Path(lacre.__file__).parents[1])
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "LACRE_OFFLINE": ""}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-c", _RUN, json.dumps(args)],
         capture_output=True,
         text=True,
-        env=env,
+        env=_environment(cache),
         check=False,
         timeout=120,
     )
@@ -88,6 +85,14 @@ def imported_by(args: list[str], cache: Path) -> list[str]:
     assert report["status"] in (0, None), done.stderr
     modules: list[str] = report["modules"]
     return modules
+
+
+def _environment(cache: Path) -> dict[str, str]:
+    """This checkout's lacre, a cache of the test's own, and updates allowed."""
+    source = str(Path(lacre.__file__).parents[1])
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "LACRE_OFFLINE": ""}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
+    return env
 
 
 def unwanted(modules: list[str]) -> list[str]:
@@ -109,3 +114,30 @@ def test_offline_verify_blob_with_nothing_cached_never_loads_tuf(tmp_path: Path)
     modules = imported_by([*VERIFY_BLOB, "--offline"], tmp_path / "cache")
     assert unwanted(modules) == []
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_command_list_loads_no_server_code(tmp_path: Path) -> None:
+    # --help imports every command's module for its summary line: none may pull in the
+    # server (its configuration stack, YAML, the web framework).
+    modules = imported_by(["--help"], tmp_path / "cache")
+    assert [name for name in modules if name.startswith(("lacre.apps", "yaml", "fastapi"))] == []
+
+
+def run_lacre(args: list[str], cache: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m lacre ARGS`` in a process of its own, ending as the command ends it."""
+    command = [sys.executable, "-m", "lacre", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=_environment(cache), timeout=120
+    )
+
+
+def test_verify_blob_ends_its_process_with_its_status_and_output(tmp_path: Path) -> None:
+    root = tmp_path / "trusted_root.json"
+    root.write_bytes(public_good_trusted_root_bytes())
+    trusted = [*VERIFY_BLOB, "--trusted-root", str(root)]
+    done = run_lacre(trusted, tmp_path / "cache")
+    assert (done.returncode, done.stderr) == (0, f"OK: {CASES / 'a.txt'}\n")
+    wrong = ["bob@example.com" if arg == IDENTITY else arg for arg in trusted]
+    refused = run_lacre(wrong, tmp_path / "cache")
+    assert refused.returncode == 1
+    assert "certificate identity mismatch: expected bob@example.com" in refused.stderr

@@ -1,4 +1,4 @@
-"""The ``lacre`` entry point: the garbage collector, and how read-only commands end."""
+"""The ``lacre`` entry point: the garbage collector, and how verification commands end."""
 
 from __future__ import annotations
 
@@ -72,20 +72,19 @@ def _run(monkeypatch: pytest.MonkeyPatch, arguments: list[str], ending: SystemEx
 
 @pytest.mark.parametrize("command", ["verify-blob", "verify-attestation"])
 @pytest.mark.parametrize(("code", "status"), [(None, 0), (0, 0), (1, 1), (2, 2)])
-def test_read_only_commands_flush_and_end_with_their_status(
+def test_verification_commands_flush_and_end_with_their_status(
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
     command: str,
     code: int | None,
     status: int,
 ) -> None:
     flushed: list[str] = []
     monkeypatch.setattr(sys.stdout, "flush", lambda: flushed.append("stdout"))
+    monkeypatch.setattr(sys.stderr, "flush", lambda: flushed.append("stderr"))
     with pytest.raises(_Ended) as ended:
         _run(monkeypatch, [command, "a.txt"], SystemExit(code))
     assert ended.value.status == status
-    assert flushed == ["stdout"]
-    assert capsys.readouterr().out == "printed"
+    assert flushed == ["stdout", "stderr"]
 
 
 @pytest.mark.parametrize("command", ["sign-blob", "server", "trust", "--help"])

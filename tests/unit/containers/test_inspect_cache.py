@@ -82,6 +82,31 @@ def test_download_fetches_only_the_referrers_of_the_asked_kind(w: ImageWorld) ->
     assert client.round_trips == 5  # .sig, referrers API, fallback tag, referrer, bundle
 
 
+def test_a_listing_without_predicate_types_falls_back_on_the_manifests(w: ImageWorld) -> None:
+    # Another tool may write the fallback index without copying the referrers' annotations.
+    image = w.push()
+    signer = ImageSigner(w.client, w.keyless, storage="referrers")
+    signer.sign(image)
+    signer.attest(image, "https://cyclonedx.org/bom", SBOM)
+    tag = str(image.digest).replace(":", "-")
+    index = json.loads(w.fake.manifests["ns/app"][w.fake.tags["ns/app"][tag]][1])
+    for descriptor in index["manifests"]:
+        descriptor.pop("annotations")
+    w.fake.put_manifest("ns/app", tag, mt.OCI_INDEX, json.dumps(index).encode())
+    client = w.fresh_client()
+    (signature,) = download(client, image, "signature")
+    assert _predicate_type(signature) == "https://sigstore.dev/cosign/sign/v1"
+    (attestation,) = download(client, image, "attestation")
+    assert _predicate_type(attestation) == "https://cyclonedx.org/bom"
+    assert json.loads(sbom(client, image)) == SBOM
+
+
+def _predicate_type(bundle: bytes) -> str:
+    payload = json.loads(bundle)["dsseEnvelope"]["payload"]
+    predicate_type: str = json.loads(base64.b64decode(payload))["predicateType"]
+    return predicate_type
+
+
 def test_tree_lists_everything(w: ImageWorld) -> None:
     image = w.push()
     pinned, items = tree(w.client, image)

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from lacre.apps.server.config_file import AccountSetting, FileSettings, load_config_file
+from lacre.ca.key_types import CA_KEY_TYPES
 from lacre.errors import ConfigError
 from lacre.keys import KeyAlgorithm
 from lacre.oidc.accounts import Account
@@ -162,13 +163,6 @@ class ServerConfig:
     def ct_key_uri(self) -> str:
         """Key URI of the CT log's signing key."""
         return self.ct_key or f"file:{self.data_dir / 'keys' / 'ct.pem'}"
-
-
-CA_KEY_TYPES = {
-    "ecdsa-p256": KeyAlgorithm.ECDSA_P256_SHA256,
-    "ecdsa-p384": KeyAlgorithm.ECDSA_P384_SHA384,
-}
-"""The CA key types new keys may have, by name."""
 
 
 def _ca_key_type(name: object) -> KeyAlgorithm:

@@ -75,8 +75,8 @@ class Observed:
         self,
         app: ASGIApp,
         *,
-        direct_paths: frozenset[str] = frozenset(),
-        issuing: Mapping[str, str] | None = None,
+        direct_paths: frozenset[str],
+        issuing: Mapping[str, str],
     ) -> None:
         """Wrap ``app``.
 
@@ -86,7 +86,7 @@ class Observed:
         """
         self.app = app
         self._direct_paths = direct_paths
-        self._issuing = dict(issuing or {})
+        self._issuing = dict(issuing)
         self._requests, self._latency, self._issued = _request_metrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
