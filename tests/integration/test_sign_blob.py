@@ -271,7 +271,7 @@ def test_an_expired_or_foreign_token_is_refused_before_signing(
 ) -> None:
     (tmp_path / "blob").write_text("x")
     trust = _trust_config(module_server, tmp_path / "trust.json", 1)
-    answer = module_server.http.post("/oidc/token", json={"email": EMAIL, "audience": "other"})
+    foreign = module_server.token(EMAIL, audience="other")
     result = CliRunner().invoke(
         _cli(),
         [
@@ -279,7 +279,7 @@ def test_an_expired_or_foreign_token_is_refused_before_signing(
             "--trust-config",
             str(trust),
             "--identity-token",
-            answer.json()["id_token"],
+            foreign,
             str(tmp_path / "blob"),
         ],
     )

@@ -8,39 +8,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from lacre.cli.main import cli
+from tests.integration.commands import python_module, sigstore_python
 from tests.integration.servers import Server
 
-SIGSTORE = [sys.executable, "-m", "sigstore"]
 EMAIL = "alice@example.com"
 SLSA = "https://slsa.dev/provenance/v1"
 
 
 def sigstore(server: Server, home: Path, *args: str) -> None:
     """Run sigstore-python with the server's trust config; it must succeed."""
-    env = {**os.environ, "XDG_DATA_HOME": str(home / "d"), "XDG_CACHE_HOME": str(home / "c")}
     trust = ["--trust-config", str(server.data_dir / "client" / "trust_config.json")]
-    done = subprocess.run(
-        [*SIGSTORE, *trust, *args], capture_output=True, text=True, timeout=120, env=env
-    )
+    done = sigstore_python(*trust, *args, home=home)
     assert done.returncode == 0, done.stderr
-
-
-def token(server: Server) -> str:
-    """An identity token for :data:`EMAIL` from the server's development issuer."""
-    answer = server.http.post("/oidc/token", json={"email": EMAIL})
-    assert answer.status_code == 200, answer.text
-    value = answer.json()["id_token"]
-    assert isinstance(value, str)
-    return value
 
 
 def identity(server: Server, email: str = EMAIL) -> list[str]:
@@ -55,12 +40,6 @@ def identity(server: Server, email: str = EMAIL) -> list[str]:
     ]
 
 
-def lacre_process(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run ``lacre`` in a process of its own, its output read through pipes."""
-    command = [sys.executable, "-m", "lacre", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-
-
 def verify(*args: str) -> Result:
     """Run a verification command in-process."""
     return CliRunner().invoke(cli, list(args))
@@ -72,7 +51,7 @@ def test_a_sigstore_python_bundle_verifies_and_changes_are_refused(
 ) -> None:
     artifact = tmp_path / "release.tar.gz"
     artifact.write_bytes(b"release contents\n")
-    sign = ["sign", "--rekor-version", rekor_version, "--identity-token", token(dev_server)]
+    sign = ["sign", "--rekor-version", rekor_version, "--identity-token", dev_server.token(EMAIL)]
     sigstore(dev_server, tmp_path, *sign, str(artifact))
     bundle = Path(f"{artifact}.sigstore.json")
 
@@ -99,7 +78,9 @@ def test_the_public_good_trust_refuses_a_private_instance_bundle(
 ) -> None:
     artifact = tmp_path / "a.bin"
     artifact.write_bytes(b"\x7fELF")
-    sigstore(dev_server, tmp_path, "sign", "--identity-token", token(dev_server), str(artifact))
+    sigstore(
+        dev_server, tmp_path, "sign", "--identity-token", dev_server.token(EMAIL), str(artifact)
+    )
     issuer = ["--certificate-oidc-issuer", f"{dev_server.url}/oidc"]
     result = verify("verify-blob", str(artifact), "--certificate-identity", EMAIL, *issuer)
     assert result.exit_code == 1
@@ -121,13 +102,15 @@ def test_an_attestation_verifies_and_its_predicate_is_printed(
     predicate_file = tmp_path / "predicate.json"
     predicate_file.write_text(json.dumps(predicate))
     attest = ["attest", "--predicate", str(predicate_file), "--predicate-type", SLSA]
-    sigstore(dev_server, tmp_path, *attest, "--identity-token", token(dev_server), str(artifact))
+    sigstore(
+        dev_server, tmp_path, *attest, "--identity-token", dev_server.token(EMAIL), str(artifact)
+    )
 
     command = ["verify-attestation", str(artifact), *identity(dev_server)]
     result = verify(*command, "--type", "slsaprovenance1")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == predicate
-    cold = lacre_process(*command, "--type", "slsaprovenance1")
+    cold = python_module("lacre", *command, "--type", "slsaprovenance1")
     assert cold.returncode == 0, cold.stderr
     assert json.loads(cold.stdout) == predicate, "the predicate must reach a pipe whole"
     mismatch = verify(*command, "--type", "cyclonedx")
@@ -145,11 +128,15 @@ def test_an_attestation_verifies_and_its_predicate_is_printed(
 def test_the_command_runs_cold_in_its_own_process(dev_server: Server, tmp_path: Path) -> None:
     artifact = tmp_path / "cold.txt"
     artifact.write_bytes(b"cold start\n")
-    sigstore(dev_server, tmp_path, "sign", "--identity-token", token(dev_server), str(artifact))
-    done = lacre_process("verify-blob", str(artifact), *identity(dev_server))
+    sigstore(
+        dev_server, tmp_path, "sign", "--identity-token", dev_server.token(EMAIL), str(artifact)
+    )
+    done = python_module("lacre", "verify-blob", str(artifact), *identity(dev_server))
     assert done.returncode == 0, done.stderr
     assert f"OK: {artifact}" in done.stderr
-    refused = lacre_process("verify-blob", str(artifact), *identity(dev_server, "bob@example.com"))
+    refused = python_module(
+        "lacre", "verify-blob", str(artifact), *identity(dev_server, "bob@example.com")
+    )
     assert refused.returncode == 1
     assert "certificate identity mismatch" in refused.stderr
     assert "expected bob@example.com" in refused.stderr
