@@ -61,7 +61,10 @@ class TrustedKeys:
         self.tlogs = _log_kinds(document.get("tlogs", []))
         self.ctlogs = _log_kinds(document.get("ctlogs", []))
         self.cas = _authority_kinds(document.get("certificateAuthorities", []))
-        self.tsas = [kind for _, kind in _authority_kinds(document.get("timestampAuthorities", []))]
+        tsas = {kind for _, kind in _authority_kinds(document.get("timestampAuthorities", []))}
+        if len(tsas) > 1:  # a timestamp's TSA would have to be found from its signer
+            raise ValueError(f"TSAs of several key types cannot be priced: {sorted(tsas)}")
+        self.tsa = next(iter(tsas), None)
 
 
 def bundle_checks(bundle: bytes, keys: TrustedKeys) -> list[str]:
@@ -77,11 +80,13 @@ def bundle_checks(bundle: bytes, keys: TrustedKeys) -> list[str]:
         checks += [log] * ("inclusionPromise" in entry)
         checks += [log] * ("checkpoint" in entry.get("inclusionProof", {}))
     timestamps = material.get("timestampVerificationData", {}).get("rfc3161Timestamps", [])
-    checks += [keys.tsas[0]] * len(timestamps)
+    if timestamps and keys.tsa is None:
+        raise ValueError("a bundle has timestamps but the trusted root no TSA")
+    checks += [str(keys.tsa)] * len(timestamps)
     return checks
 
 
-def verifications_per_s(
+def signature_bound(
     bundles: Iterable[bytes], trusted_root: bytes
 ) -> tuple[float, str, dict[str, float]]:
     """The bound for ``bundles``, the most common bundle's checks, and each key type's cost (s)."""
@@ -93,23 +98,22 @@ def verifications_per_s(
     return 1 / mean, shapes.most_common(1)[0][0], costs
 
 
-def parse_floor_s(bundles: Sequence[bytes], *, rounds: int = 5) -> float:
-    """Median CPU seconds per bundle of the parsing that no verifier can skip.
+def parse_floor_s(bundles: Sequence[bytes]) -> float:
+    """Median CPU seconds per bundle of the parsing a verifier does before any check.
 
-    Before any signature check, a verifier reads the bundle's JSON, loads the
-    signing certificate with its extensions and public key (the key verifies
-    the artifact signature; the extensions carry the identity and the SCTs),
-    and reads each log entry's body (which must name the signature and the
-    certificate). This does that with ``json`` and ``cryptography`` alone, and
-    nothing else: no check at all.
+    Before any signature check, a verifier (lacre and sigstore-python alike) reads
+    the bundle's JSON, loads the signing certificate with its extensions and
+    public key (the key verifies the artifact signature; the extensions carry the
+    identity and the SCTs), and reads each log entry's body (which must name the
+    signature and the certificate). This does that with ``json`` and
+    ``cryptography`` alone, and nothing else: no check at all.
     """
-    samples = []
-    for _ in range(rounds):
-        started = time.process_time()
+
+    def parse_all() -> None:
         for bundle in bundles:
             _parse_minimum(bundle)
-        samples.append((time.process_time() - started) / len(bundles))
-    return statistics.median(samples)
+
+    return _median_cpu_s(parse_all, len(bundles), rounds=5)
 
 
 def _parse_minimum(bundle: bytes) -> None:
@@ -126,19 +130,29 @@ def _shape(checks: list[str]) -> str:
 
 
 @functools.cache
-def signature_cost(kind: str, *, rounds: int = 7, per_round: int = 200) -> float:
+def signature_cost(kind: str) -> float:
     """Median CPU seconds ``cryptography`` takes to verify one signature with a ``kind`` key.
 
     Timed once per run and key type, so every set's bound prices a key type alike.
     """
     verify = _verifier(kind)
     verify()
+    per_round = 200
+
+    def verify_many() -> None:
+        for _ in range(per_round):
+            verify()
+
+    return _median_cpu_s(verify_many, per_round, rounds=7)
+
+
+def _median_cpu_s(run: Callable[[], None], items: int, *, rounds: int) -> float:
+    """The median over ``rounds`` of the CPU seconds ``run`` takes per item of its ``items``."""
     samples = []
     for _ in range(rounds):
         started = time.process_time()
-        for _ in range(per_round):
-            verify()
-        samples.append((time.process_time() - started) / per_round)
+        run()
+        samples.append((time.process_time() - started) / items)
     return statistics.median(samples)
 
 
@@ -154,8 +168,9 @@ def _verifier(kind: str) -> Callable[[], None]:
         return lambda: rsa_public.verify(rsa_signature, MESSAGE, pad, digest)
     curve, hashing = _CURVES[kind]
     ec_key = ec.generate_private_key(curve)
-    ec_public, ec_signature = ec_key.public_key(), ec_key.sign(MESSAGE, ec.ECDSA(hashing))
-    return lambda: ec_public.verify(ec_signature, MESSAGE, ec.ECDSA(hashing))
+    algorithm = ec.ECDSA(hashing)  # made once, as for the other key types
+    ec_public, ec_signature = ec_key.public_key(), ec_key.sign(MESSAGE, algorithm)
+    return lambda: ec_public.verify(ec_signature, MESSAGE, algorithm)
 
 
 def _leaf_der(material: dict[str, dict[str, object]]) -> bytes:

@@ -91,6 +91,7 @@ from _common import (
     rounded,
     say,
     server_env,
+    sizes,
     start_lacre,
 )
 from cryptography.hazmat.primitives import hashes, serialization
@@ -1354,7 +1355,7 @@ def parse_args(argv: Sequence[str] | None) -> Settings:
         parser.error("--clients and --tile-clients must be at least 1")
     return Settings(
         quick=quick,
-        entries=args.entries or (40_000 if quick else 150_000),
+        entries=sizes(parser, quick, minimum=1)(args.entries, 40_000, 150_000),
         warmup_s=args.warmup if args.warmup is not None else (1.0 if quick else 3.0),
         write_s=write_s,
         v2_s=write_s * (0.6 if quick else 1),
