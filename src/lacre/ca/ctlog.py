@@ -41,7 +41,7 @@ from lacre.transparency.ct import (
     timestamped_entry_leaf,
 )
 from lacre.transparency.ct_precert import POISON_OID, precert_tbs
-from lacre.x509.casigning import IdentityCache
+from lacre.x509.identity_cache import IdentityCache
 
 MAX_CHAIN = 10
 _TREE_HASH = 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import functools
 import hashlib
-from collections.abc import Callable
+from typing import cast
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -94,14 +94,36 @@ def _unsupported(key: object) -> InvalidInput:
     return InvalidInput("unsupported public key type", expected=SUPPORTED_KEYS, found=found)
 
 
+_KEY_TYPES = (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey)
+_KINDS: dict[type, type | None] = {}
+
+
+def _kind(key: object) -> type | None:
+    """Which of :data:`_KEY_TYPES` ``key`` is, or None.
+
+    These are abstract classes that ``cryptography``'s own key classes are
+    registered with, and an ``isinstance`` check against one costs a call into
+    ``abc``; the answer is remembered for each concrete class.
+    """
+    cls = type(key)
+    if cls not in _KINDS:
+        _KINDS[cls] = next((kind for kind in _KEY_TYPES if isinstance(key, kind)), None)
+    return _KINDS[cls]
+
+
 def algorithm_of(key: PublicKeyTypes) -> KeyAlgorithm:
     """Return the default signature algorithm used with ``key``, or raise for unsupported keys."""
-    if isinstance(key, ed25519.Ed25519PublicKey):
+    kind = _kind(key)
+    if kind is ed25519.Ed25519PublicKey:
         return KeyAlgorithm.ED25519
-    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in _CURVES:
-        return _CURVES[key.curve.name][0]
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size in _RSA_SIZES:
-        return KeyAlgorithm(f"PKIX_RSA_PKCS1V15_{key.key_size}_SHA256")
+    if kind is ec.EllipticCurvePublicKey:
+        curve = cast(ec.EllipticCurvePublicKey, key).curve.name
+        if curve in _CURVES:
+            return _CURVES[curve][0]
+    if kind is rsa.RSAPublicKey:
+        size = cast(rsa.RSAPublicKey, key).key_size
+        if size in _RSA_SIZES:
+            return KeyAlgorithm(f"PKIX_RSA_PKCS1V15_{size}_SHA256")
     raise _unsupported(key)
 
 
@@ -122,8 +144,8 @@ class PublicKey:
     key: PublicKeyTypes
 
     def __post_init__(self) -> None:
-        """Reject key types lacre cannot verify with."""
-        algorithm_of(self.key)
+        """Reject key types lacre cannot verify with (and remember the key's algorithm)."""
+        self.__dict__["algorithm"] = algorithm_of(self.key)
 
     @classmethod
     def wrap(cls, key: object) -> PublicKey:
@@ -213,16 +235,15 @@ class PublicKey:
         algorithm to verify PSS signatures.
         """
         chosen = self._check_algorithm(algorithm)
-        if isinstance(self.key, ed25519.Ed25519PublicKey):
-            if chosen is KeyAlgorithm.ED25519_PH:
-                raise _no_ed25519ph()
-            self._checked(chosen, lambda: _ed25519(self.key, signature, data))
-            return
-        hash_name = chosen.hash_name
-        assert hash_name is not None  # only pure Ed25519 has no hash
-        self._checked(
-            chosen, lambda: self._verify_hashed(signature, data, chosen, hash_name, prehashed=False)
-        )
+        if chosen is KeyAlgorithm.ED25519_PH:
+            raise _no_ed25519ph()
+        try:
+            if chosen is KeyAlgorithm.ED25519:
+                cast(ed25519.Ed25519PublicKey, self.key).verify(signature, data)
+            else:
+                self._verify_hashed(signature, data, chosen, chosen.hash_name, prehashed=False)
+        except InvalidSignature as exc:
+            raise self._failure(chosen) from exc
 
     def verify_digest(
         self,
@@ -242,12 +263,12 @@ class PublicKey:
         """
         chosen = self._check_algorithm(algorithm)
         _check_digest(digest, hash_name)
-        if isinstance(self.key, ed25519.Ed25519PublicKey):
+        if chosen in _EDWARDS:
             raise _no_ed25519ph()
-        self._checked(
-            chosen,
-            lambda: self._verify_hashed(signature, digest, chosen, hash_name, prehashed=True),
-        )
+        try:
+            self._verify_hashed(signature, digest, chosen, hash_name, prehashed=True)
+        except InvalidSignature as exc:
+            raise self._failure(chosen) from exc
 
     def _check_algorithm(self, algorithm: KeyAlgorithm | None) -> KeyAlgorithm:
         if algorithm is None:
@@ -265,40 +286,43 @@ class PublicKey:
         signature: bytes,
         message: bytes,
         algorithm: KeyAlgorithm,
-        hash_name: str,
+        hash_name: str | None,
         *,
         prehashed: bool,
     ) -> None:
-        if isinstance(self.key, ec.EllipticCurvePublicKey):
-            self.key.verify(signature, message, _ecdsa(hash_name, prehashed))
-        elif isinstance(self.key, rsa.RSAPublicKey):
+        """Verify an ECDSA or RSA signature; InvalidSignature if it does not verify."""
+        if algorithm in _ECDSA:
+            key = cast(ec.EllipticCurvePublicKey, self.key)
+            key.verify(signature, message, _ecdsa(hash_name, prehashed))
+        else:
             hashing = _hashing(hash_name, prehashed)
-            self.key.verify(signature, message, _rsa_padding(algorithm), hashing)
+            cast(rsa.RSAPublicKey, self.key).verify(
+                signature, message, _rsa_padding(algorithm), hashing
+            )
 
-    def _checked(self, algorithm: KeyAlgorithm, check: Callable[[], None]) -> None:
-        try:
-            check()
-        except InvalidSignature as exc:
-            raise VerificationError(
-                f"signature does not verify with the {algorithm.value} key {self.key_id.hex()[:16]}"
-            ) from exc
+    def _failure(self, algorithm: KeyAlgorithm) -> VerificationError:
+        return VerificationError(
+            f"signature does not verify with the {algorithm.value} key {self.key_id.hex()[:16]}"
+        )
+
+
+_ECDSA = frozenset(
+    {KeyAlgorithm.ECDSA_P256_SHA256, KeyAlgorithm.ECDSA_P384_SHA384, KeyAlgorithm.ECDSA_P521_SHA512}
+)
+_EDWARDS = frozenset({KeyAlgorithm.ED25519, KeyAlgorithm.ED25519_PH})
 
 
 @functools.cache
-def _hashing(hash_name: str, prehashed: bool) -> hashes.HashAlgorithm | utils.Prehashed:
+def _hashing(hash_name: str | None, prehashed: bool) -> hashes.HashAlgorithm | utils.Prehashed:
     """The :data:`HASHES` algorithm ``hash_name``, marked as prehashed if asked."""
+    assert hash_name is not None  # only pure Ed25519 has no hash, and it is never hashed here
     return utils.Prehashed(HASHES[hash_name]) if prehashed else HASHES[hash_name]
 
 
 @functools.cache
-def _ecdsa(hash_name: str, prehashed: bool) -> ec.ECDSA:
+def _ecdsa(hash_name: str | None, prehashed: bool) -> ec.ECDSA:
     """One ECDSA parameter object per hash: making one per signature costs as much as a hash."""
     return ec.ECDSA(_hashing(hash_name, prehashed))
-
-
-def _ed25519(key: PublicKeyTypes, signature: bytes, data: bytes) -> None:
-    assert isinstance(key, ed25519.Ed25519PublicKey)
-    key.verify(signature, data)
 
 
 def _rsa_padding(algorithm: KeyAlgorithm) -> padding.AsymmetricPadding:
@@ -329,7 +353,7 @@ def _no_ed25519ph() -> InvalidInput:
 
 
 def _narrow(key: object) -> PublicKeyTypes:
-    if isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey):
-        algorithm_of(key)
-        return key
+    """``key`` as a type :class:`PublicKey` may hold (its size or curve is checked there)."""
+    if _kind(key) is not None:
+        return cast(PublicKeyTypes, key)
     raise _unsupported(key)

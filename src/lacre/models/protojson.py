@@ -50,7 +50,10 @@ def mapping(value: object, path: str) -> Mapping[str, Any]:
 
 def child(document: Mapping[str, Any], name: str, path: str) -> Mapping[str, Any]:
     """The required object field ``name``."""
-    return mapping(get(document, name), f"{path}.{name}")
+    value = get(document, name)
+    if type(value) is dict:
+        return value
+    return mapping(value, f"{path}.{name}")
 
 
 def optional_child(document: Mapping[str, Any], name: str, path: str) -> Mapping[str, Any] | None:
@@ -58,12 +61,16 @@ def optional_child(document: Mapping[str, Any], name: str, path: str) -> Mapping
     value = get(document, name)
     if value is MISSING:
         return None
+    if type(value) is dict:
+        return value
     return mapping(value, f"{path}.{name}")
 
 
 def text(document: Mapping[str, Any], name: str, path: str, *, default: str | None = None) -> str:
     """The string field ``name``; ``default`` when absent (if given)."""
     value = get(document, name)
+    if type(value) is str:
+        return value
     if value is MISSING and default is not None:
         return default
     if not isinstance(value, str):
@@ -84,7 +91,6 @@ def array(document: Mapping[str, Any], name: str, path: str) -> list[Any]:
 def int64(document: Mapping[str, Any], name: str, path: str, *, default: int | None = None) -> int:
     """The ``int64`` field ``name`` (a JSON string or number); ``default`` when absent."""
     value = get(document, name)
-    where = f"{path}.{name}"
     if value is MISSING and default is not None:
         return default
     if isinstance(value, str) and _INT.fullmatch(value):
@@ -93,15 +99,21 @@ def int64(document: Mapping[str, Any], name: str, path: str, *, default: int | N
         number = value
     else:
         found = repr(value[:40]) if isinstance(value, str) else type_name(value)
-        raise InvalidInput(where, expected="an int64 (decimal string or number)", found=found)
+        raise InvalidInput(
+            f"{path}.{name}", expected="an int64 (decimal string or number)", found=found
+        )
     if not -MAX_INT64 - 1 <= number <= MAX_INT64:
-        raise InvalidInput(where, expected="a value in the int64 range", found=number)
+        raise InvalidInput(f"{path}.{name}", expected="a value in the int64 range", found=number)
     return number
 
 
 def b64bytes(document: Mapping[str, Any], name: str, path: str) -> bytes:
     """The required ``bytes`` field ``name``, base64-decoded."""
-    return decode_b64(text(document, name, path), f"{path}.{name}")
+    value = text(document, name, path)
+    try:  # the common form (standard alphabet, padded, one line) decodes in C alone
+        return binascii.a2b_base64(value, strict_mode=True)
+    except (binascii.Error, ValueError):
+        return _decode_other_b64(value, f"{path}.{name}")
 
 
 def decode_b64(value: str, path: str) -> bytes:
@@ -112,7 +124,11 @@ def decode_b64(value: str, path: str) -> bytes:
     try:  # the common form (standard alphabet, padded, one line) decodes in C alone
         return binascii.a2b_base64(value, strict_mode=True)
     except (binascii.Error, ValueError):
-        pass
+        return _decode_other_b64(value, path)
+
+
+def _decode_other_b64(value: str, path: str) -> bytes:
+    """Decode base64 that is not in the common form: URL-safe, unpadded or broken in lines."""
     value = value.replace("\r", "").replace("\n", "")
     if not _B64.fullmatch(value) or len(value.rstrip("=")) % 4 == 1:
         raise InvalidInput(f"{path} is not valid base64", expected="base64", found=_preview(value))

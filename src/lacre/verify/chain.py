@@ -12,24 +12,63 @@ appear.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from lacre import der
 from lacre.errors import InvalidInput, VerificationError
 from lacre.models.trust_reader import Authority
 from lacre.verify.lru import CACHE_SIZE, Lru
+from lacre.x509.certificates import extension_map
+from lacre.x509.layout import CertificateLayout
 
 _CODE_SIGNING = ExtendedKeyUsageOID.CODE_SIGNING
 _ANY_USAGE = ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE
 _T = TypeVar("_T", bound=x509.ExtensionType)
+
+
+class PathCertificate:
+    """A certificate of a path, with what its checks read from it, each read once.
+
+    Built from the DER the certificate was loaded from, when the caller has it,
+    so that its parts are sliced out of those bytes instead of re-encoded.
+    """
+
+    def __init__(self, certificate: x509.Certificate, der: bytes | None = None) -> None:
+        """Wrap ``certificate``, loaded from ``der`` (when given)."""
+        self.certificate = certificate
+        if der is not None:
+            self.der = der
+
+    @functools.cached_property
+    def der(self) -> bytes:
+        """Its DER encoding."""
+        return self.certificate.public_bytes(Encoding.DER)
+
+    @functools.cached_property
+    def layout(self) -> CertificateLayout:
+        """Its DER parts; ValueError if its DER is malformed."""
+        try:
+            return CertificateLayout.read(self.der)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+
+    @functools.cached_property
+    def public_key(self) -> PublicKeyTypes:
+        """Its subject public key; ValueError or UnsupportedAlgorithm if unusable."""
+        return self.certificate.public_key()
+
+
+def _path_certificate(cert: x509.Certificate | PathCertificate) -> PathCertificate:
+    return cert if isinstance(cert, PathCertificate) else PathCertificate(cert)
 
 
 class ChainValidator:
@@ -48,25 +87,25 @@ class ChainValidator:
         """Validate against ``authorities`` (a trusted root's certificate authorities)."""
         self.authorities = tuple(authorities)
         self._chain_checks: dict[int, VerificationError | None] = {}
+        self._issuers = [PathCertificate(authority.chain[0]) for authority in self.authorities]
         self._issued: Lru[tuple[bytes, int], bool] = Lru(cache_size)
 
     def verify(
-        self, leaf: x509.Certificate, der: bytes, times: Sequence[dt.datetime]
+        self, leaf: PathCertificate, times: Sequence[dt.datetime]
     ) -> tuple[x509.Certificate, ...]:
-        """Validate ``leaf`` (whose DER is ``der``) at each of ``times``.
+        """Validate ``leaf`` at each of ``times``.
 
         Return the issuers at the first time, root last.
         """
         if not times:
             raise VerificationError("no time to validate the certificate chain at")
         issued: dict[int, VerificationError | None] = {}
-        chains = [self._verify_at(leaf, der, at, issued) for at in times]
+        chains = [self._verify_at(leaf, at, issued) for at in times]
         return chains[0]
 
     def _verify_at(
         self,
-        leaf: x509.Certificate,
-        der: bytes,
+        leaf: PathCertificate,
         at: dt.datetime,
         issued: dict[int, VerificationError | None],
     ) -> tuple[x509.Certificate, ...]:
@@ -74,7 +113,7 @@ class ChainValidator:
         for number, authority in enumerate(self.authorities):
             if not authority.validity.contains(at):
                 continue
-            failure = self._check(number, authority, (leaf, der), at, issued)
+            failure = self._check(number, authority, leaf, at, issued)
             if failure is None:
                 return authority.chain
             reasons.append(f"{authority.uri or 'CA'}: {failure}")
@@ -88,12 +127,12 @@ class ChainValidator:
         self,
         number: int,
         authority: Authority,
-        leaf: tuple[x509.Certificate, bytes],
+        leaf: PathCertificate,
         at: dt.datetime,
         issued: dict[int, VerificationError | None],
     ) -> VerificationError | None:
         try:
-            for position, cert in enumerate((leaf[0], *authority.chain)):
+            for position, cert in enumerate((leaf.certificate, *authority.chain)):
                 check_valid_at(cert, at, position)
         except VerificationError as exc:
             return exc
@@ -102,18 +141,16 @@ class ChainValidator:
         if self._chain_checks[number] is not None:
             return self._chain_checks[number]
         if number not in issued:
-            issued[number] = self._check_issued(leaf, number, authority.chain[0])
+            issued[number] = self._check_issued(leaf, number)
         return issued[number]
 
-    def _check_issued(
-        self, leaf: tuple[x509.Certificate, bytes], number: int, issuer: x509.Certificate
-    ) -> VerificationError | None:
-        certificate, der = leaf
-        if self._issued.get((der, number)):
+    def _check_issued(self, leaf: PathCertificate, number: int) -> VerificationError | None:
+        remembered = (leaf.der, number)
+        if self._issued.get(remembered):
             return None
-        failure = _failure(lambda: check_end_certificate(certificate, issuer))
+        failure = _failure(lambda: check_end_certificate(leaf, self._issuers[number]))
         if failure is None:
-            self._issued.put((der, number), True)
+            self._issued.put(remembered, True)
         return failure
 
 
@@ -172,9 +209,11 @@ def check_issuer_path(issuers: Sequence[x509.Certificate]) -> None:
         check_issued_by(cert, issuers[index + 1] if index + 1 < len(issuers) else cert)
 
 
-def check_end_certificate(cert: x509.Certificate, issuer: x509.Certificate) -> None:
+def check_end_certificate(
+    cert: x509.Certificate | PathCertificate, issuer: x509.Certificate | PathCertificate
+) -> None:
     """Check the end certificate of a path: no unknown critical extension, signed by ``issuer``."""
-    _check_critical(cert, 0)
+    _check_critical(cert.certificate if isinstance(cert, PathCertificate) else cert, 0)
     check_issued_by(cert, issuer)
 
 
@@ -199,7 +238,7 @@ def check_valid_at(cert: x509.Certificate, at: dt.datetime, position: int) -> No
 
 def _check_critical(cert: x509.Certificate, position: int) -> None:
     try:
-        extensions = list(cert.extensions)
+        extensions = extension_map(cert).values()
     except (ValueError, x509.DuplicateExtension) as exc:
         raise VerificationError(
             f"certificate {position} of the path has malformed extensions: {exc}"
@@ -217,67 +256,63 @@ def _check_critical(cert: x509.Certificate, position: int) -> None:
         )
 
 
-def check_issued_by(child: x509.Certificate, issuer: x509.Certificate) -> None:
+def check_issued_by(
+    child: x509.Certificate | PathCertificate, issuer: x509.Certificate | PathCertificate
+) -> None:
     """Raise :class:`VerificationError` unless ``issuer`` signed ``child``.
 
-    ``child`` must name ``issuer``'s subject as its issuer, and ``issuer``'s key
-    must verify ``child``'s signature with ``child``'s signature algorithm.
+    ``child`` must name ``issuer``'s subject as its issuer, encoded alike (as
+    ``cryptography``'s own verifier and Go's require), and ``issuer``'s key
+    must verify ``child``'s signature with ``child``'s signature algorithm, which
+    its signed part must name too (RFC 5280 4.1.1.2).
     """
+    signed, signer = _path_certificate(child), _path_certificate(issuer)
     try:
-        if child.issuer != issuer.subject:
+        if signed.layout.issuer != signer.layout.subject:
             raise ValueError("the issuer names differ")
-        _verify_signed_by(child, issuer.public_key())
+        _verify_signed_by(signed, signer.public_key)
     except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
+        child_cert, issuer_cert = signed.certificate, signer.certificate
         raise VerificationError(
-            f"certificate {_name(child)} is not signed by {_name(issuer)}",
-            expected=f"issuer {issuer.subject.rfc4514_string()}",
-            found=f"issuer {child.issuer.rfc4514_string()} ({exc or 'bad signature'})",
+            f"certificate {_name(child_cert)} is not signed by {_name(issuer_cert)}",
+            expected=f"issuer {issuer_cert.subject.rfc4514_string()}",
+            found=f"issuer {child_cert.issuer.rfc4514_string()} ({exc or 'bad signature'})",
         ) from None
 
 
-def _verify_signed_by(cert: x509.Certificate, key: PublicKeyTypes) -> None:
+def _verify_signed_by(cert: PathCertificate, key: PublicKeyTypes) -> None:
     """Verify ``cert``'s signature with ``key``; TypeError if ``key`` cannot make that kind."""
-    signature, signed = cert.signature, cert.tbs_certificate_bytes
-    _check_same_algorithm(cert, signed)
-    parameters, digest = cert.signature_algorithm_parameters, cert.signature_hash_algorithm
+    layout = cert.layout
+    if not layout.same_signature_algorithms:
+        raise ValueError("its inner and outer signature algorithms differ")
+    signature, signed = layout.signature, layout.tbs
+    certificate = cert.certificate
+    known = _ECDSA_PARAMETERS.get(layout.signature_algorithm)
+    parameters = certificate.signature_algorithm_parameters if known is None else known
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(parameters, ec.ECDSA):
         key.verify(signature, signed, parameters)
     elif (
         isinstance(key, rsa.RSAPublicKey)
         and isinstance(parameters, _RSA_PADDINGS)
-        and digest is not None
+        and (digest := certificate.signature_hash_algorithm) is not None
     ):
         key.verify(signature, signed, parameters, digest)
     elif isinstance(key, _EDWARDS_KEYS) and parameters is None:
         key.verify(signature, signed)
     else:
         raise TypeError(
-            f"a {cert.signature_algorithm_oid.dotted_string} signature "
+            f"a {certificate.signature_algorithm_oid.dotted_string} signature "
             f"cannot be made by a {type(key).__name__}"
         )
 
 
-def _check_same_algorithm(cert: x509.Certificate, tbs: bytes) -> None:
-    """RFC 5280 4.1.1.2: the signed part names the signature algorithm the certificate uses.
-
-    ValueError when the two AlgorithmIdentifiers (parameters included) differ.
-    """
-    try:
-        inner = der.read_all(tbs, der.SEQUENCE, "TBSCertificate")
-        inner.optional(der.context(0), "version")
-        inner.read(der.INTEGER, "serialNumber")
-        outer = der.read_all(cert.public_bytes(Encoding.DER), der.SEQUENCE, "Certificate")
-        outer.read(der.SEQUENCE, "tbsCertificate")
-        same = inner.element(der.SEQUENCE, "signature") == outer.element(
-            der.SEQUENCE, "signatureAlgorithm"
-        )
-    except InvalidInput as exc:
-        raise ValueError(str(exc)) from None
-    if not same:
-        raise ValueError("its inner and outer signature algorithms differ")
-
-
 _RSA_PADDINGS = (padding.PKCS1v15, padding.PSS)
+_ECDSA_PARAMETERS = {
+    # AlgorithmIdentifier ecdsa-with-SHA256, -SHA384, -SHA512 (RFC 5758 3.2: no parameters)
+    bytes.fromhex("300a06082a8648ce3d04030" + str(number)): ec.ECDSA(digest)
+    for number, digest in ((2, hashes.SHA256()), (3, hashes.SHA384()), (4, hashes.SHA512()))
+}
+"""The parameters ``cryptography`` gives these algorithms, made once rather than per certificate."""
 _EDWARDS_KEYS = (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
 
 
@@ -320,13 +355,14 @@ def _basic_constraints(cert: x509.Certificate) -> x509.BasicConstraints | None:
 
 def _extension(cert: x509.Certificate, kind: type[_T]) -> _T | None:
     try:
-        value = cert.extensions.get_extension_for_oid(kind.oid).value
-    except x509.ExtensionNotFound:
-        return None
+        extension = extension_map(cert).get(kind.oid)
     except (ValueError, x509.DuplicateExtension) as exc:
         raise VerificationError(
             f"certificate {_name(cert)} has malformed extensions: {exc}"
         ) from None
+    if extension is None:
+        return None
+    value = extension.value
     if not isinstance(value, kind):
         raise VerificationError(
             f"certificate {_name(cert)} has a malformed {kind.__name__} extension",

@@ -12,52 +12,56 @@ from cryptography import x509
 
 from lacre.errors import VerificationError
 from lacre.verify.anchors import TrustAnchors
-from lacre.verify.chain import check_issued_by, check_leaf_profile
+from lacre.verify.chain import PathCertificate, check_issued_by, check_leaf_profile
 from lacre.verify.sct import verify_embedded_scts
 from lacre.verify.timestamps import VerifiedTime
 
 
-def load_leaf(certificates: Sequence[bytes]) -> x509.Certificate:
+def load_leaf(certificates: Sequence[bytes]) -> PathCertificate:
     """The signing certificate of a bundle; a bundle chain carrying a root is refused.
 
     Other certificates of a v0.1/v0.2 chain are ignored: only the trusted root's
     certificates are used to build the path.
     """
-    loaded = [_load(der, n) for n, der in enumerate(certificates)]
+    loaded = [PathCertificate(_load(der, n), der) for n, der in enumerate(certificates)]
     for number, cert in enumerate(loaded):
         if _self_signed(cert):
             raise VerificationError(
                 "bundle certificate chain contains a self-signed (root) certificate",
                 expected="the signing certificate and, at most, intermediates",
-                found=f"certificate {number}: {cert.subject.rfc4514_string()}",
+                found=f"certificate {number}: {cert.certificate.subject.rfc4514_string()}",
             )
     return loaded[0]
 
 
 def check_certificate(
-    leaf: x509.Certificate,
-    der: bytes,
+    leaf: PathCertificate,
     times: Sequence[VerifiedTime],
     anchors: TrustAnchors,
     *,
     ctlog_threshold: int = 1,
 ) -> None:
-    """Run G, C, D and E.1 on ``leaf`` (whose DER is ``der``) for every verified time.
+    """Run G, C, D and E.1 on ``leaf`` for every verified time.
 
     The time-independent results (the CA's signature, the SCTs) are remembered
-    by ``anchors``, keyed by ``der``, once they verified.
+    by ``anchors``, keyed by the leaf's DER, once they verified.
     """
+    certificate = leaf.certificate
     for verified in times:
-        _check_validity(leaf, verified)
-    issuers = anchors.chains.verify(leaf, der, [verified.time for verified in times])
+        _check_validity(certificate, verified)
+    issuers = anchors.chains.verify(leaf, [verified.time for verified in times])
     key_hash = anchors.issuer_key_hash(issuers[0])
-    remembered = (der, key_hash, ctlog_threshold)
+    remembered = (leaf.der, key_hash, ctlog_threshold)
     if not anchors.scts.get(remembered):
         verify_embedded_scts(
-            leaf, issuers[0], anchors.root, threshold=ctlog_threshold, issuer_key_hash=key_hash
+            certificate,
+            issuers[0],
+            anchors.root,
+            threshold=ctlog_threshold,
+            issuer_key_hash=key_hash,
         )
         anchors.scts.put(remembered, True)
-    check_leaf_profile(leaf)
+    check_leaf_profile(certificate)
 
 
 def _check_validity(leaf: x509.Certificate, verified: VerifiedTime) -> None:
@@ -81,8 +85,12 @@ def _load(der: bytes, number: int) -> x509.Certificate:
         ) from None
 
 
-def _self_signed(cert: x509.Certificate) -> bool:
-    if cert.issuer != cert.subject:
+def _self_signed(cert: PathCertificate) -> bool:
+    try:
+        layout = cert.layout
+    except ValueError:
+        return False  # not a certificate that could verify its own signature
+    if layout.issuer != layout.subject:
         return False
     try:
         check_issued_by(cert, cert)

@@ -17,6 +17,7 @@ from cryptography import x509
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import PublicKey
 from lacre.record import field_names, record
+from lacre.x509.certificates import extension_map
 from lacre.x509.fulcio import USERNAME_OID, FulcioClaims, decode_utf8string, read_issuer
 
 _SAN = x509.SubjectAlternativeName.oid
@@ -210,11 +211,12 @@ def issuer_of(certificate: x509.Certificate) -> str:
 def san_values(certificate: x509.Certificate) -> list[str]:
     """The identity SAN values: e-mail addresses, URIs and Fulcio usernames, in order."""
     try:
-        names = certificate.extensions.get_extension_for_oid(_SAN).value
-    except x509.ExtensionNotFound:
-        return []
+        extension = extension_map(certificate).get(_SAN)
     except (ValueError, x509.DuplicateExtension) as exc:
         raise VerificationError(f"certificate SAN extension is malformed: {exc}") from exc
+    if extension is None:
+        return []
+    names = extension.value
     if not isinstance(names, x509.SubjectAlternativeName):  # pragma: no cover - cryptography
         raise VerificationError("certificate SAN extension is malformed")
     values: list[str] = []

@@ -12,6 +12,7 @@ from lacre.models.trust_reader import TrustedRoot
 from lacre.transparency.ct import PrecertEntry, SignedCertificateTimestamp, verify_sct
 from lacre.transparency.ct import issuer_key_hash as key_hash_of
 from lacre.transparency.ct_precert import parse_sct_list
+from lacre.x509.certificates import extension_map
 
 
 def verify_embedded_scts(
@@ -54,17 +55,15 @@ def verify_embedded_scts(
 
 def _embedded(leaf: x509.Certificate) -> list[SignedCertificateTimestamp]:
     try:
-        extension = leaf.extensions.get_extension_for_oid(
-            ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS
-        )
-    except x509.ExtensionNotFound:
+        extension = extension_map(leaf).get(ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS)
+    except (ValueError, x509.DuplicateExtension) as exc:
+        raise VerificationError(f"signing certificate extensions are malformed: {exc}") from None
+    if extension is None:
         raise VerificationError(
             "signing certificate has no embedded SCT",
             expected="an SCT list extension",
             found="none",
-        ) from None
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(f"signing certificate extensions are malformed: {exc}") from None
+        )
     try:
         return parse_sct_list(extension.value.public_bytes())
     except InvalidInput as exc:

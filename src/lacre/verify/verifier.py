@@ -19,6 +19,7 @@ from lacre.record import record
 from lacre.verify.anchors import TrustAnchors
 from lacre.verify.artifact import Artifact
 from lacre.verify.bodies import Signed
+from lacre.verify.chain import PathCertificate
 from lacre.verify.evidence import Evidence, Thresholds, check_entries, establish_times
 from lacre.verify.keyless import check_certificate, load_leaf
 from lacre.verify.policy import ManagedKey, Policy
@@ -68,22 +69,17 @@ class Verifier:
         parsed = bundle if isinstance(bundle, Bundle) else Bundle.parse(bundle)
         target = _artifact(artifact)
         leaf, key = _signer(parsed, policy)
+        certificate = None if leaf is None else leaf.certificate
         evidence = Evidence(bundle=parsed, anchors=self.anchors, thresholds=self.thresholds)
         times = establish_times(evidence)
         if leaf is not None:
-            check_certificate(
-                leaf,
-                parsed.material.certificates[0],
-                times,
-                self.anchors,
-                ctlog_threshold=self.thresholds.ctlogs,
-            )
-        log_ids = check_entries(evidence, Signed(parsed, target, key, leaf))
+            check_certificate(leaf, times, self.anchors, ctlog_threshold=self.thresholds.ctlogs)
+        log_ids = check_entries(evidence, Signed(parsed, target, key, certificate))
         _check_signature(parsed, key, target)
-        if leaf is not None and not isinstance(policy, ManagedKey):
-            policy.check(leaf)
+        if certificate is not None and not isinstance(policy, ManagedKey):
+            policy.check(certificate)
         return VerificationResult(
-            bundle=parsed, certificate=leaf, key=key, times=tuple(times), log_ids=log_ids
+            bundle=parsed, certificate=certificate, key=key, times=tuple(times), log_ids=log_ids
         )
 
 
@@ -105,7 +101,7 @@ def _artifact(artifact: Artifact | bytes | str) -> Artifact:
 
 def _signer(
     bundle: Bundle, policy: Policy | ManagedKey
-) -> tuple[x509.Certificate | None, PublicKey]:
+) -> tuple[PathCertificate | None, PublicKey]:
     material = bundle.material
     if isinstance(policy, ManagedKey):
         if material.public_key_hint is None:
@@ -123,6 +119,6 @@ def _signer(
         )
     leaf = load_leaf(material.certificates)
     try:
-        return leaf, PublicKey.from_certificate(leaf)
+        return leaf, PublicKey.from_certificate(leaf.certificate)
     except InvalidInput as exc:
         raise VerificationError(f"signing certificate key is unusable: {exc}") from exc

@@ -19,7 +19,6 @@ any other key is refused with a :class:`~lacre.errors.ConfigError` naming it.
 from __future__ import annotations
 
 import functools
-from typing import Generic, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -28,41 +27,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from lacre.errors import ConfigError, Error, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey, Signer, SoftwareSigner
+from lacre.x509.identity_cache import IdentityCache
 
 CA_KEYS = "ECDSA P-256 or P-384"
 """The CA key types lacre signs certificates with."""
 MAX_SIGNATURE = 512
 """Upper bound on a CA signature's length (a DER ECDSA P-384 signature is at most 104 bytes)."""
-
-_V = TypeVar("_V")
-
-
-class IdentityCache(Generic[_V]):
-    """A small cache of values computed from immutable objects, keyed by their identity.
-
-    Looking an object up by identity costs no hashing or comparison of its
-    contents. The cache holds its key objects alive, so their identities cannot be
-    reused by other objects while they are remembered; when full it starts afresh.
-    """
-
-    def __init__(self, size: int = 16) -> None:
-        """Remember at most ``size`` entries."""
-        self._size = size
-        self._entries: dict[tuple[int, ...], tuple[tuple[object, ...], _V]] = {}
-
-    def get(self, *keys: object) -> _V | None:
-        """The value remembered for exactly these objects, or None."""
-        found = self._entries.get(tuple(map(id, keys)))
-        if found is None or any(kept is not key for kept, key in zip(found[0], keys, strict=True)):
-            return None
-        return found[1]
-
-    def put(self, value: _V, *keys: object) -> None:
-        """Remember ``value`` for these objects."""
-        if len(self._entries) >= self._size:
-            self._entries.clear()
-        self._entries[tuple(map(id, keys))] = (keys, value)
-
 
 _checked_pairs: IdentityCache[bool] = IdentityCache()
 """(issuer certificate, signer) pairs :func:`check_issuer` accepted."""

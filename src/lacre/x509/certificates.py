@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from lacre import der
 from lacre.errors import InvalidInput
+from lacre.x509.identity_cache import IdentityCache
+
+ExtensionMap = Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]]
+"""A certificate's extensions by OID."""
+
+_EXTENSION_MAPS: IdentityCache[ExtensionMap] = IdentityCache(8)
 
 FULCIO_USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
 """SAN ``otherName`` type Fulcio uses for a bare username (DER ``UTF8String``)."""
@@ -26,6 +34,21 @@ def load_certificate(data: bytes) -> x509.Certificate:
         raise InvalidInput(
             "certificate is neither PEM nor DER", expected="an X.509 certificate", found=str(exc)
         ) from exc
+
+
+def extension_map(cert: x509.Certificate) -> ExtensionMap:
+    """Every extension of ``cert`` by OID, built once for each certificate object.
+
+    ``cryptography`` finds one extension by walking them all; a verifier that
+    reads several extensions of one certificate reads this map instead. Raises
+    what ``cert.extensions`` raises on malformed extensions: ``ValueError`` or
+    ``x509.DuplicateExtension``.
+    """
+    found = _EXTENSION_MAPS.get(cert)
+    if found is None:
+        found = {extension.oid: extension for extension in cert.extensions}
+        _EXTENSION_MAPS.put(found, cert)
+    return found
 
 
 def canonical_pem(value: x509.Certificate | PublicKeyTypes) -> bytes:

@@ -15,7 +15,7 @@ from cryptography import x509
 from lacre import der
 from lacre.errors import InvalidInput
 from lacre.record import field_names, record
-from lacre.x509.certificates import FULCIO_USERNAME_OID
+from lacre.x509.certificates import FULCIO_USERNAME_OID, ExtensionMap, extension_map
 
 _ARC = "1.3.6.1.4.1.57264.1"
 
@@ -232,9 +232,9 @@ def read_issuer(cert: x509.Certificate) -> str:
     return _issuer(raw, _raw_value(extensions, ISSUER_V2_OID, decode_utf8string))
 
 
-def _extension_values(cert: x509.Certificate) -> dict[x509.ObjectIdentifier, x509.ExtensionType]:
+def _extension_values(cert: x509.Certificate) -> ExtensionMap:
     try:
-        return {ext.oid: ext.value for ext in cert.extensions}
+        return extension_map(cert)
     except (ValueError, x509.DuplicateExtension) as exc:
         raise InvalidInput(f"certificate extensions are malformed: {exc}") from None
 
@@ -263,13 +263,12 @@ def _extension(
 
 
 def _raw_value(
-    extensions: dict[x509.ObjectIdentifier, x509.ExtensionType],
-    oid: x509.ObjectIdentifier,
-    decode: _Decoder,
+    extensions: ExtensionMap, oid: x509.ObjectIdentifier, decode: _Decoder
 ) -> str | None:
-    value = extensions.get(oid)
-    if value is None:
+    extension = extensions.get(oid)
+    if extension is None:
         return None
+    value = extension.value
     if not isinstance(value, x509.UnrecognizedExtension):  # pragma: no cover - cryptography
         raise InvalidInput(f"Fulcio extension {oid.dotted_string} has an unexpected type")
     return decode(value.value, oid=oid)

@@ -26,7 +26,6 @@ from lacre.x509.builders import MAX_SERIAL, certificate_builder, key_usage
 from lacre.x509.builders import random_serial as random_serial
 from lacre.x509.casigning import (
     CaHash,
-    IdentityCache,
     ca_hash,
     check_issuer,
     issuer_key,
@@ -34,6 +33,7 @@ from lacre.x509.casigning import (
     unsigned_tbs,
 )
 from lacre.x509.fulcio import USERNAME_OID, FulcioClaims
+from lacre.x509.identity_cache import IdentityCache
 
 LEAF_VALIDITY = dt.timedelta(minutes=10)
 """Default lifetime of a code-signing leaf."""

@@ -16,7 +16,13 @@ from cryptography.x509.oid import NameOID
 
 from lacre import der
 from lacre.errors import VerificationError
-from lacre.verify.chain import check_issued_by, check_issuer_path
+from lacre.verify.chain import (
+    _ECDSA_PARAMETERS,
+    PathCertificate,
+    check_issued_by,
+    check_issuer_path,
+)
+from lacre.x509.layout import CertificateLayout
 
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 _RSA = rsa.generate_private_key(65537, 2048)
@@ -199,3 +205,68 @@ def test_an_issuer_path_breaking_a_ca_rule_is_refused(
 ) -> None:
     with pytest.raises(VerificationError, match=reason):
         check_issuer_path(_path(root_extensions))
+
+
+def _named(
+    subject: x509.Name, issuer: x509.Name, signer: ec.EllipticCurvePrivateKey
+) -> x509.Certificate:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(KEYS["p256"]().public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=1))
+        .sign(signer, hashes.SHA256())
+    )
+
+
+def test_an_issuer_name_encoded_otherwise_is_refused_as_cryptography_refuses_it() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    issuer = certificate("ca", "ca", key)
+    printable = x509.NameAttribute(NameOID.COMMON_NAME, "ca", x509.name._ASN1Type.PrintableString)
+    leaf = _named(_name("leaf"), x509.Name([printable]), key)
+    assert leaf.issuer == issuer.subject  # equal as names, encoded apart
+    with pytest.raises(VerificationError, match="the issuer names differ"):
+        check_issued_by(PathCertificate(leaf, leaf.public_bytes(Encoding.DER)), issuer)
+    assert not _reference_accepts(leaf, issuer)
+
+
+Digest = hashes.SHA256 | hashes.SHA384 | hashes.SHA512
+
+
+def _signed_with(digest: Digest, signer: ec.EllipticCurvePrivateKey) -> x509.Certificate:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(_name("leaf"))
+        .issuer_name(_name("ca"))
+        .public_key(KEYS["p256"]().public_key())
+        .serial_number(1)
+        .not_valid_before(NOW)
+        .not_valid_after(NOW + dt.timedelta(days=1))
+        .sign(signer, digest)
+    )
+
+
+@pytest.mark.parametrize("digest", [hashes.SHA256(), hashes.SHA384(), hashes.SHA512()])
+def test_an_ecdsa_signature_with_each_hash_is_checked_with_that_hash(digest: Digest) -> None:
+    key = ec.generate_private_key(ec.SECP384R1())
+    issuer = certificate("ca", "ca", key)
+    leaf = _signed_with(digest, key)
+    check_issued_by(PathCertificate(leaf, leaf.public_bytes(Encoding.DER)), issuer)
+    tampered = bytearray(leaf.public_bytes(Encoding.DER))
+    tampered[-3] ^= 0x01
+    with pytest.raises(VerificationError, match="is not signed by"):
+        check_issued_by(x509.load_der_x509_certificate(bytes(tampered)), issuer)
+
+
+@pytest.mark.parametrize("digest", [hashes.SHA256(), hashes.SHA384(), hashes.SHA512()])
+def test_the_known_ecdsa_parameters_are_what_cryptography_reads(digest: Digest) -> None:
+    cert = _signed_with(digest, ec.generate_private_key(ec.SECP256R1()))
+    outer = CertificateLayout.read(cert.public_bytes(Encoding.DER)).signature_algorithm
+    known, expected = _ECDSA_PARAMETERS[outer].algorithm, cert.signature_algorithm_parameters
+    assert isinstance(expected, ec.ECDSA)
+    assert isinstance(known, hashes.HashAlgorithm)
+    assert isinstance(expected.algorithm, hashes.HashAlgorithm)
+    assert known.name == expected.algorithm.name == digest.name

@@ -18,13 +18,13 @@ from lacre.errors import ConfigError
 from lacre.keys import KeyAlgorithm, PublicKey, Signer, SoftwareSigner, generate_signer
 from lacre.x509.casigning import (
     MAX_SIGNATURE,
-    IdentityCache,
     ca_hash,
     check_issuer,
     issuer_key,
     sign_certificate,
     unsigned_tbs,
 )
+from lacre.x509.identity_cache import IdentityCache
 from lacre.x509.profile import CaChain, ca_chain, encode_sct_list, random_serial
 from tests.unit.x509.test_profile import (
     CT_KEY,

@@ -9,11 +9,11 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from lacre.errors import InvalidInput
 from lacre.x509 import canonical_pem, is_ca, load_certificate, subject_identities
-from lacre.x509.certificates import FULCIO_USERNAME_OID
+from lacre.x509.certificates import FULCIO_USERNAME_OID, extension_map
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -119,3 +119,34 @@ def test_is_ca() -> None:
     assert is_ca(make(ca=True))
     assert not is_ca(make(ca=False))
     assert not is_ca(make())
+
+
+def test_extension_map_is_built_once_per_certificate_object() -> None:
+    cert = make([x509.RFC822Name("a@example.com")], ca=False)
+    first = extension_map(cert)
+    assert extension_map(cert) is first
+    assert {oid: ext.value for oid, ext in first.items()} == {
+        ext.oid: ext.value for ext in cert.extensions
+    }
+    again = x509.load_der_x509_certificate(cert.public_bytes(serialization.Encoding.DER))
+    assert extension_map(again) is not first
+    assert extension_map(again) == first
+
+
+def test_extension_map_raises_what_cryptography_raises_on_malformed_extensions() -> None:
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    malformed = x509.UnrecognizedExtension(ExtensionOID.BASIC_CONSTRAINTS, b"\x05\x00")
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(KEY.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(malformed, critical=True)
+        .sign(KEY, hashes.SHA256())
+    )
+    with pytest.raises(ValueError, match="error parsing asn1 value"):
+        extension_map(cert)
