@@ -39,10 +39,11 @@ def verify_message_signature(message: MessageSignature, key: PublicKey, artifact
 
 
 def _verify_over_artifact(signature: bytes, key: PublicKey, artifact: Artifact) -> None:
-    if artifact.data is not None:
+    """Verify over the artifact's digest when the key hashes (the SHA-256 is already known)."""
+    hash_name = key.algorithm.hash_name
+    if hash_name is None and artifact.data is not None:
         key.verify(signature, artifact.data)
         return
-    hash_name = key.algorithm.hash_name
     if hash_name is None:
         raise VerificationError(
             "cannot verify a pure Ed25519 signature over a digest",

@@ -89,6 +89,24 @@ def test_managed_key_bundle_verifies_with_its_key_only(world: World, verifier: V
     _fails(verifier, bundle, "signed with a managed key, not a certificate")
 
 
+@pytest.mark.parametrize(
+    "algorithm",
+    [
+        KeyAlgorithm.ECDSA_P384_SHA384,
+        KeyAlgorithm.ED25519,
+        KeyAlgorithm.ECDSA_P521_SHA512,
+    ],
+)
+def test_a_message_signature_by_each_key_type_is_checked_over_the_artifact(
+    world: World, verifier: Verifier, algorithm: KeyAlgorithm
+) -> None:
+    signer = generate_signer(algorithm)
+    policy = ManagedKey(signer.public_key)
+    verifier.verify(encode(key_bundle(world, signer)), ARTIFACT, policy)
+    wrong = key_bundle(world, signer, signed=ARTIFACT + b"!")
+    _fails(verifier, wrong, "artifact signature does not verify", policy=policy)
+
+
 def test_certificate_bundle_is_refused_under_a_managed_key(
     world: World, leaf: Leaf, verifier: Verifier
 ) -> None:

@@ -245,9 +245,14 @@ def message_bundle(
     }
 
 
-def key_bundle(world: World, signer: Signer, *, artifact: bytes = ARTIFACT) -> dict[str, Any]:
-    """A v0.3 bundle signed with a managed key (public key hint)."""
-    sig = signer.sign(artifact)
+def key_bundle(
+    world: World, signer: Signer, *, artifact: bytes = ARTIFACT, signed: bytes | None = None
+) -> dict[str, Any]:
+    """A v0.3 bundle for ``artifact`` signed with a managed key (public key hint).
+
+    The signature is over ``signed`` when given (a bundle whose signature is wrong).
+    """
+    sig = signer.sign(artifact if signed is None else signed)
     digest = hashlib.sha256(artifact).digest()
     body = hashedrekord_body(digest, sig, signer.public_key.pem)
     entry = world.log_entry(body, integrated_time=int(NOW.timestamp()))
