@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 import pytest
+import pytest_socket
 from click.testing import CliRunner
 from sigstore.errors import VerificationError as SigstoreVerificationError
 from sigstore.models import Bundle as SigstoreBundle
@@ -25,6 +26,7 @@ from sigstore.verify import Verifier as SigstoreVerifier
 from sigstore.verify.policy import Identity as SigstoreIdentity
 
 from lacre.cli.sign import attest, generate_key_pair, sign_blob
+from lacre.cli.verify import verify_blob
 from lacre.errors import Error
 from lacre.models.signing_config import ServiceEndpoint, client_trust_config, signing_config
 from lacre.verify import AllOf, Identity, Issuer, ManagedKey, Verifier
@@ -312,6 +314,19 @@ def test_sign_through_the_instance_tuf_repository(
     bundle = Path(f"{artifact}.sigstore.json").read_bytes()
     _sigstore_verify(server, b"tuf", bundle)
     _lacre_verify(server, b"tuf", bundle)
+    offline = [*("--instance", server.url, "--tuf-cache", str(cache), "--offline"), str(artifact)]
+    issuer = f"{server.url}/oidc"
+    pytest_socket.disable_socket(allow_unix_socket=True)
+    try:  # --offline: the cached trust material, without reaching the instance
+        result = CliRunner().invoke(
+            verify_blob,
+            ["--certificate-identity", EMAIL, "--certificate-oidc-issuer", issuer, *offline],
+            catch_exceptions=False,
+        )
+    finally:
+        pytest_socket.enable_socket()
+    assert result.exit_code == 0, result.output
+    assert "cannot fetch" not in result.output and "OK: " in result.output
 
 
 def test_the_token_may_come_from_sigstore_id_token(module_server: Server, tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ last verified copy in the cache is used, else the copy shipped with lacre, with
 a warning. ``--offline`` (or ``LACRE_OFFLINE=1``) skips the update and uses
 the cache or the shipped copy. ``--instance URL`` reads them through TUF at ``URL/tuf``
 (pinned beforehand with ``lacre trust bootstrap URL/tuf --root root.json``;
-the cache is used, with a warning, when the repository cannot be reached);
+the cache is used, with a warning, when the repository cannot be reached, and
+at once with ``--offline``);
 ``--trust-config`` names a ClientTrustConfig file; ``--trusted-root`` and
 ``--signing-config`` name the two documents separately and override the others.
 """
@@ -18,13 +19,16 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from lacre.cli.stacking import with_options
 from lacre.errors import ConfigError, NetworkError
 from lacre.record import record
+
+if TYPE_CHECKING:
+    from lacre.trust.client import TrustMaterial
 
 F = TypeVar("F", bound=Callable[..., Any])
 OFFLINE_ENVIRONMENT = "LACRE_OFFLINE"
@@ -122,7 +126,8 @@ def _base_documents(choice: TrustChoice) -> TrustDocuments:
     if choice.trust_config is not None:
         return _from_trust_config(choice.trust_config.read_bytes())
     if choice.instance is not None:
-        return _from_instance(choice.instance, choice.cache or default_tuf_cache())
+        cache = choice.cache or default_tuf_cache()
+        return _from_instance(choice.instance, cache, offline=choice.offline)
     return public_good_documents(choice.cache or default_tuf_cache(), offline=choice.offline)
 
 
@@ -165,11 +170,7 @@ def _public_good_fallback(client: Any, problem: str | None) -> TrustDocuments:
         warnings = (f"{problem}; using the trust material shipped with lacre",) if problem else ()
         return _shipped_documents(warnings=warnings)
     reason = (f"{problem}; using the cached trust material",) if problem else ()
-    return TrustDocuments(
-        trusted_root=material.trusted_root,
-        signing_config=material.signing_config,
-        warnings=(*reason, *material.warnings),
-    )
+    return _cached_documents(material, reason)
 
 
 def _shipped_documents(*, warnings: tuple[str, ...]) -> TrustDocuments:
@@ -200,22 +201,33 @@ def _from_trust_config(data: bytes) -> TrustDocuments:
     )
 
 
-def _from_instance(url: str, cache: Path) -> TrustDocuments:
+def _from_instance(url: str, cache: Path, *, offline: bool) -> TrustDocuments:
+    """The instance's trust material: updated through its TUF repository unless ``offline``.
+
+    The verified cache is used, with the reason, when the repository cannot be
+    reached; it is used at once, with no network, when ``offline``.
+    """
     from lacre.trust.client import TrustClient
 
-    client = TrustClient(tuf_url(url), cache)
+    client = TrustClient(tuf_url(url), cache, fetcher=None if offline else _fetcher())
+    if offline:
+        return _cached_documents(client.cached(), ())
     try:
         material = client.update()
     except NetworkError as exc:
-        material = client.cached()
-        warning = f"{exc.message}; using the cached trust material"
-        return TrustDocuments(
-            trusted_root=material.trusted_root,
-            signing_config=material.signing_config,
-            warnings=(warning, *material.warnings),
-        )
+        reason = f"{exc.message}; using the cached trust material"
+        return _cached_documents(client.cached(), (reason,))
     return TrustDocuments(
         trusted_root=material.trusted_root, signing_config=material.signing_config
+    )
+
+
+def _cached_documents(material: TrustMaterial, reasons: tuple[str, ...]) -> TrustDocuments:
+    """Cached trust material, with why it is used and its own notes as warnings."""
+    return TrustDocuments(
+        trusted_root=material.trusted_root,
+        signing_config=material.signing_config,
+        warnings=(*reasons, *material.warnings),
     )
 
 
