@@ -421,3 +421,68 @@ def like(leaf: x509.Certificate, key: CertificatePublicKeyTypes) -> x509.Certifi
         .not_valid_after(leaf.not_valid_after_utc)
         .public_key(key)
     )
+
+
+def _edited(der: bytes, edit: Callable[[cms.SignedData], None]) -> bytes:
+    """``der`` with its SignedData changed by ``edit`` (nothing signed is touched)."""
+    response = tsp.TimeStampResp.load(der)
+    edit(response["time_stamp_token"]["content"])
+    return bytes(response.dump(force=True))
+
+
+def _set_version(name: str, value: str) -> Callable[[cms.SignedData], None]:
+    def edit(signed: cms.SignedData) -> None:
+        target = signed if name == "SignedData" else signed["signer_infos"][0]
+        target["version"] = value
+
+    return edit
+
+
+def _second_signer(signed: cms.SignedData) -> None:
+    signed["signer_infos"] = cms.SignerInfos([signed["signer_infos"][0]] * 2)
+
+
+def _digests(names: list[str]) -> Callable[[cms.SignedData], None]:
+    def edit(signed: cms.SignedData) -> None:
+        signed["digest_algorithms"] = cms.DigestAlgorithms([{"algorithm": n} for n in names])
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("structure", "reason"),
+    [
+        (_set_version("SignedData", "v2"), "SignedData version: expected 1, 3, 4 or 5, found 2"),
+        (
+            _set_version("SignerInfo", "v3"),
+            "SignerInfo version does not fit its signer identifier: expected 1, found 3",
+        ),
+        (_second_signer, "timestamp token signer count: expected exactly one SignerInfo, found 2"),
+        (_digests([]), "SignedData digest algorithms do not list the signer's"),
+        (_digests(["sha512"]), "SignedData digest algorithms do not list the signer's"),
+        (_digests(["md5"]), "SignedData digest algorithm: expected .* found 1.2.840.113549.2.5"),
+    ],
+    ids=[
+        "SignedData v2",
+        "SignerInfo v3 by issuer and serial",
+        "two signers",
+        "no digest algorithms",
+        "another digest algorithm",
+        "md5",
+    ],
+)
+def test_structural_refusals_name_the_field(
+    der: bytes, structure: Callable[[cms.SignedData], None], reason: str
+) -> None:
+    with pytest.raises(VerificationError, match=reason):
+        parse_response(_edited(der, structure))
+
+
+def test_a_signer_digest_algorithm_with_parameters_is_refused(der: bytes) -> None:
+    info = tsp.TimeStampResp.load(der)["time_stamp_token"]["content"]["signer_infos"][0]
+    algorithm, encoded = info["digest_algorithm"].dump(), info.dump()
+    assert algorithm.endswith(b"\x05\x00")  # sha256 with a NULL parameter
+    at = der.index(encoded) + encoded.index(algorithm) + len(algorithm) - 2
+    tampered = der[:at] + b"\x04\x00" + der[at + 2 :]  # an empty OCTET STRING instead
+    with pytest.raises(VerificationError, match="SignerInfo digest parameters: expected absent"):
+        parse_response(tampered)
