@@ -50,27 +50,29 @@ def mapping(value: object, path: str) -> Mapping[str, Any]:
 
 def child(document: Mapping[str, Any], name: str, path: str) -> Mapping[str, Any]:
     """The required object field ``name``."""
-    value = get(document, name)
+    value = document.get(name)  # the common case: present, camelCase, an object
     if type(value) is dict:
         return value
-    return mapping(value, f"{path}.{name}")
+    return mapping(get(document, name), f"{path}.{name}")
 
 
 def optional_child(document: Mapping[str, Any], name: str, path: str) -> Mapping[str, Any] | None:
     """The object field ``name``, or None when it is absent or null."""
+    value = document.get(name)
+    if type(value) is dict:
+        return value
     value = get(document, name)
     if value is MISSING:
         return None
-    if type(value) is dict:
-        return value
     return mapping(value, f"{path}.{name}")
 
 
 def text(document: Mapping[str, Any], name: str, path: str, *, default: str | None = None) -> str:
     """The string field ``name``; ``default`` when absent (if given)."""
-    value = get(document, name)
+    value = document.get(name)
     if type(value) is str:
         return value
+    value = get(document, name)
     if value is MISSING and default is not None:
         return default
     if not isinstance(value, str):
