@@ -233,7 +233,7 @@ def _compiled_on_first_use(cls: type, fields: list[_Field], frozen: bool) -> Cal
 
 def _init(cls: type, fields: list[_Field], frozen: bool) -> Callable[..., None]:
     """Compile ``__init__``: the one method generated per record, since it runs per instance."""
-    namespace: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": _MISSING}
+    namespace: dict[str, Any] = {"_FACTORY": _MISSING}
     params: list[str] = ["self"]
     keywords: list[str] = []
     body: list[str] = []
@@ -247,7 +247,10 @@ def _init(cls: type, fields: list[_Field], frozen: bool) -> Callable[..., None]:
             namespace[f"_default_{f.name}"] = f.default
             default = f"=_default_{f.name}"
         (keywords if f.kw_only else params).append(f"{f.name}{default}")
-        body.append(f"_set(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
+        # A frozen record's fields go straight into its __dict__, past its __setattr__.
+        body.append(f"_fields[{f.name!r}] = {value}" if frozen else f"self.{f.name} = {value}")
+    if frozen and fields:
+        body.insert(0, "_fields = self.__dict__")
     if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
     signature = ", ".join(params + (["*", *keywords] if keywords else []))

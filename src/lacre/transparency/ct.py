@@ -11,6 +11,7 @@ from a precertificate lives in :mod:`lacre.transparency.ct_precert`.
 from __future__ import annotations
 
 import hashlib
+import struct
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
@@ -250,12 +251,12 @@ class SignedCertificateTimestamp:
                 "SCT log_id has the wrong length", expected="32 bytes", found=len(self.log_id)
             )
         _check_timestamp(self.timestamp)
-        for name in ("hash_alg", "sig_alg"):
-            value = getattr(self, name)
+        for name, value in (("hash_alg", self.hash_alg), ("sig_alg", self.sig_alg)):
             if isinstance(value, bool) or not 0 <= value <= 255:
                 raise InvalidInput(f"SCT {name} is out of range", expected="0..255", found=value)
-        _vector(self.extensions, 2, "SCT extensions")
-        _vector(self.signature, 2, "SCT signature")
+        if len(self.extensions) > MAX_U16 or len(self.signature) > MAX_U16:
+            _vector(self.extensions, 2, "SCT extensions")  # raises, naming the field
+            _vector(self.signature, 2, "SCT signature")
 
     def digitally_signed(self) -> bytes:
         """The TLS ``DigitallySigned``: ``hash_alg | sig_alg | signature<0..2^16-1>``."""
@@ -269,14 +270,17 @@ class SignedCertificateTimestamp:
     @classmethod
     def decode(cls, data: bytes) -> SignedCertificateTimestamp:
         """Decode a TLS-encoded SCT strictly (no truncation, no trailing bytes)."""
-        reader = TlsReader(data, "SCT")
-        reader.expect(1, "sct_version", SCT_VERSION_V1)
-        ident = reader.take(LOG_ID_SIZE, "log_id")
-        timestamp = reader.uint(8, "timestamp")
-        extensions = reader.vector(2, "extensions")
-        hash_alg, sig_alg, signature = _read_digitally_signed(reader)
-        reader.end()
-        return cls(ident, timestamp, signature, extensions, hash_alg, sig_alg)
+        fields = _well_formed_sct(data)
+        if fields is None:  # read it field by field, to say what is wrong with it
+            reader = TlsReader(data, "SCT")
+            reader.expect(1, "sct_version", SCT_VERSION_V1)
+            ident = reader.take(LOG_ID_SIZE, "log_id")
+            timestamp = reader.uint(8, "timestamp")
+            extensions = reader.vector(2, "extensions")
+            hash_alg, sig_alg, signature = _read_digitally_signed(reader)
+            reader.end()
+            fields = ident, timestamp, signature, extensions, hash_alg, sig_alg
+        return cls(*fields)
 
     def to_json(self) -> dict[str, object]:
         """The RFC 6962 ``add-chain`` / ``add-pre-chain`` response object."""
@@ -311,6 +315,30 @@ class SignedCertificateTimestamp:
             hash_alg=hash_alg,
             sig_alg=sig_alg,
         )
+
+
+_SCT_HEAD = struct.Struct(">B32sQH")
+"""sct_version, log_id, timestamp and the length of the extensions."""
+_SIGNATURE_HEAD = struct.Struct(">BBH")
+"""hash_alg, sig_alg and the length of the signature."""
+_SctFields = tuple[bytes, int, bytes, bytes, int, int]
+
+
+def _well_formed_sct(data: bytes) -> _SctFields | None:
+    """The fields of a well-formed v1 SCT, read at once; None for anything else."""
+    head_end = _SCT_HEAD.size
+    if len(data) < head_end + _SIGNATURE_HEAD.size:
+        return None
+    version, ident, timestamp, extensions_size = _SCT_HEAD.unpack_from(data)
+    signature_head = head_end + extensions_size
+    if version != SCT_VERSION_V1 or len(data) < signature_head + _SIGNATURE_HEAD.size:
+        return None
+    hash_alg, sig_alg, signature_size = _SIGNATURE_HEAD.unpack_from(data, signature_head)
+    signature_start = signature_head + _SIGNATURE_HEAD.size
+    if signature_start + signature_size != len(data):
+        return None
+    extensions = data[head_end:signature_head]
+    return ident, timestamp, data[signature_start:], extensions, hash_alg, sig_alg
 
 
 def _read_digitally_signed(reader: TlsReader) -> tuple[int, int, bytes]:

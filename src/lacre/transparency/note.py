@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey
-from lacre.record import field, record, replace
+from lacre.record import field, record
 
 if TYPE_CHECKING:
     from lacre.keys import Signer
@@ -36,6 +36,8 @@ KEY_HINT_SIZE = 4
 ED25519_KEY_TYPE = 0x01
 SIGNATURE_PREFIX = "\u2014 "
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
+_TEXT_FLAW = re.compile("^\n|\n\n|[\x00-\x09\x0b-\x1f\x7f]")
+"""A blank line or a control character other than a line's end: what check_text refuses."""
 
 
 def b64encode(data: bytes) -> str:
@@ -46,12 +48,13 @@ def b64encode(data: bytes) -> str:
 def b64decode(text: str, what: str) -> bytes:
     """Decode canonical standard base64, naming ``what`` in the error if it is not."""
     try:
-        data = base64.b64decode(text.encode("ascii"), validate=True)
+        encoded = text.encode("ascii")
+        data = binascii.a2b_base64(encoded, strict_mode=True)
     except (binascii.Error, UnicodeEncodeError) as exc:
         raise InvalidInput(
             f"{what} is not valid base64", expected="standard padded base64", found=repr(text[:80])
         ) from exc
-    if base64.b64encode(data).decode("ascii") != text:
+    if binascii.b2a_base64(data, newline=False) != encoded:
         raise InvalidInput(
             f"{what} is not canonical base64",
             expected="standard padded base64",
@@ -87,6 +90,8 @@ def check_text(text: str) -> None:
     r"""Raise unless ``text`` is valid note text: lines ending in ``\n``, none blank."""
     if not text.endswith("\n"):
         raise InvalidInput("note text does not end with a newline", found=repr(text[-20:]))
+    if _TEXT_FLAW.search(text) is None:
+        return
     for number, line in enumerate(text[:-1].split("\n"), start=1):
         if not line:
             raise InvalidInput(f"note text line {number} is blank; blank lines are not allowed")
@@ -305,7 +310,7 @@ def open_note(data: bytes, verifiers: Sequence[NoteVerifier]) -> SignedNote:
             f"[{', '.join(_label(v.name, v.key_hint) for v in verifiers)}], "
             f"found [{', '.join(_label(s.name, s.key_hint) for s in note.signatures)}]"
         )
-    return replace(note, verified=tuple(verified))
+    return SignedNote(note.text, note.signatures, tuple(verified))
 
 
 def _verify_with_any(text: str, sig: NoteSignature, verifiers: Sequence[NoteVerifier]) -> None:
