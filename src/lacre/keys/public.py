@@ -49,7 +49,7 @@ class KeyAlgorithm(enum.Enum):
     @property
     def hash_name(self) -> str | None:
         """The hash the message is digested with (``"sha256"`` …); None for pure Ed25519."""
-        return _HASH_NAMES[self]
+        return _HASH_NAMES[self._value_]  # by value: hashing a member is a Python call
 
     @classmethod
     def from_details(cls, name: str) -> KeyAlgorithm:
@@ -64,13 +64,13 @@ class KeyAlgorithm(enum.Enum):
             ) from None
 
 
-_HASH_NAMES: dict[KeyAlgorithm, str | None] = {
-    KeyAlgorithm.ECDSA_P256_SHA256: "sha256",
-    KeyAlgorithm.ECDSA_P384_SHA384: "sha384",
-    KeyAlgorithm.ED25519: None,
-    KeyAlgorithm.ECDSA_P521_SHA512: "sha512",
-    KeyAlgorithm.ED25519_PH: "sha512",
-    **{member: "sha256" for member in KeyAlgorithm if member.name.startswith("RSA_")},
+_HASH_NAMES: dict[str, str | None] = {
+    KeyAlgorithm.ECDSA_P256_SHA256.value: "sha256",
+    KeyAlgorithm.ECDSA_P384_SHA384.value: "sha384",
+    KeyAlgorithm.ED25519.value: None,
+    KeyAlgorithm.ECDSA_P521_SHA512.value: "sha512",
+    KeyAlgorithm.ED25519_PH.value: "sha512",
+    **{member.value: "sha256" for member in KeyAlgorithm if member.name.startswith("RSA_")},
 }
 
 HASHES: dict[str, hashes.HashAlgorithm] = {
@@ -306,10 +306,13 @@ class PublicKey:
         )
 
 
-_ECDSA = frozenset(
-    {KeyAlgorithm.ECDSA_P256_SHA256, KeyAlgorithm.ECDSA_P384_SHA384, KeyAlgorithm.ECDSA_P521_SHA512}
+# Tuples: membership compares members by identity, where a set would hash them in Python.
+_ECDSA = (
+    KeyAlgorithm.ECDSA_P256_SHA256,
+    KeyAlgorithm.ECDSA_P384_SHA384,
+    KeyAlgorithm.ECDSA_P521_SHA512,
 )
-_EDWARDS = frozenset({KeyAlgorithm.ED25519, KeyAlgorithm.ED25519_PH})
+_EDWARDS = (KeyAlgorithm.ED25519, KeyAlgorithm.ED25519_PH)
 
 
 @functools.cache
