@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 
 import pytest
 from cryptography import x509
@@ -18,7 +19,12 @@ from lacre.x509.certificates import FULCIO_USERNAME_OID, extension_map
 KEY = ec.generate_private_key(ec.SECP256R1())
 
 
-def make(sans: list[x509.GeneralName] | None = None, *, ca: bool | None = None) -> x509.Certificate:
+def make(
+    sans: list[x509.GeneralName] | None = None,
+    *,
+    ca: bool | None = None,
+    critical: Sequence[x509.ExtensionType] = (),
+) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
     builder = (
@@ -36,6 +42,8 @@ def make(sans: list[x509.GeneralName] | None = None, *, ca: bool | None = None) 
         builder = builder.add_extension(
             x509.BasicConstraints(ca=ca, path_length=None), critical=True
         )
+    for extension in critical:
+        builder = builder.add_extension(extension, critical=True)
     return builder.sign(KEY, hashes.SHA256())
 
 
@@ -134,19 +142,6 @@ def test_extension_map_is_built_once_per_certificate_object() -> None:
 
 
 def test_extension_map_raises_what_cryptography_raises_on_malformed_extensions() -> None:
-    now = dt.datetime.now(dt.UTC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
     malformed = x509.UnrecognizedExtension(ExtensionOID.BASIC_CONSTRAINTS, b"\x05\x00")
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(KEY.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(malformed, critical=True)
-        .sign(KEY, hashes.SHA256())
-    )
     with pytest.raises(ValueError, match="error parsing asn1 value"):
-        extension_map(cert)
+        extension_map(make(critical=[malformed]))
