@@ -87,7 +87,7 @@ class ChainValidator:
         """Validate against ``authorities`` (a trusted root's certificate authorities)."""
         self.authorities = tuple(authorities)
         self._chain_checks: dict[int, VerificationError | None] = {}
-        self._issuers = [PathCertificate(authority.chain[0]) for authority in self.authorities]
+        self._issuers: dict[int, PathCertificate] = {}
         self._issued: Lru[tuple[bytes, int], bool] = Lru(cache_size)
 
     def verify(
@@ -148,6 +148,8 @@ class ChainValidator:
         remembered = (leaf.der, number)
         if self._issued.get(remembered):
             return None
+        if number not in self._issuers:
+            self._issuers[number] = PathCertificate(self.authorities[number].chain[0])
         failure = _failure(lambda: check_end_certificate(leaf, self._issuers[number]))
         if failure is None:
             self._issued.put(remembered, True)

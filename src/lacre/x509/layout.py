@@ -28,7 +28,6 @@ class CertificateLayout:
     tbs_signature_algorithm: bytes
     issuer: bytes
     subject: bytes
-    subject_public_key_info: bytes
     signature_algorithm: bytes
     signature: bytes
 
@@ -61,18 +60,17 @@ class CertificateLayout:
         return self.tbs_signature_algorithm == self.signature_algorithm
 
 
-_TBS_FIELDS = (  # up to subjectPublicKeyInfo, after the optional version
+_TBS_FIELDS = (  # up to the subject, after the optional version
     (der.INTEGER, "serialNumber", False),
     (der.SEQUENCE, "signature", True),
     (der.SEQUENCE, "issuer", True),
     (der.SEQUENCE, "validity", False),
     (der.SEQUENCE, "subject", True),
-    (der.SEQUENCE, "subjectPublicKeyInfo", True),
 )
 
 
-def _tbs_fields(data: bytes, start: int, end: int) -> tuple[bytes, bytes, bytes, bytes]:
-    """The signature algorithm, issuer, subject and key info elements of a TBSCertificate."""
+def _tbs_fields(data: bytes, start: int, end: int) -> tuple[bytes, bytes, bytes]:
+    """The signature algorithm, issuer and subject elements of a TBSCertificate."""
     position = start
     if position < end and data[position] == _VERSION:
         position = _element(data, position, end, _VERSION, "version")[1]
@@ -82,8 +80,8 @@ def _tbs_fields(data: bytes, start: int, end: int) -> tuple[bytes, bytes, bytes,
         if keep:
             kept.append(data[position:following])
         position = following
-    signature, issuer, subject, public_key_info = kept
-    return signature, issuer, subject, public_key_info
+    signature, issuer, subject = kept
+    return signature, issuer, subject
 
 
 def _element(data: bytes, offset: int, limit: int, tag: int, name: str) -> tuple[int, int]:
