@@ -12,12 +12,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from lacre import der
 from lacre.errors import VerificationError
+from lacre.models.trust_reader import Authority, ValidityPeriod
 from lacre.verify.chain import (
     _ECDSA_PARAMETERS,
+    ChainValidator,
     PathCertificate,
     check_issued_by,
     check_issuer_path,
@@ -270,3 +272,42 @@ def test_the_known_ecdsa_parameters_are_what_cryptography_reads(digest: Digest) 
     assert isinstance(known, hashes.HashAlgorithm)
     assert isinstance(expected.algorithm, hashes.HashAlgorithm)
     assert known.name == expected.algorithm.name == digest.name
+
+
+def _validator(usage: x509.ExtendedKeyUsage) -> tuple[ChainValidator, x509.Certificate]:
+    """A validator for one CA whose intermediate has the extended key ``usage``, and a leaf."""
+    root_key, intermediate_key = KEYS["p256"](), KEYS["p256"]()
+    root = certificate("root", "root", root_key, extensions=[_ca(1), CERT_SIGN])
+    intermediate = certificate(
+        "intermediate",
+        "root",
+        root_key,
+        key=intermediate_key,
+        extensions=[_ca(0), CERT_SIGN, usage],
+    )
+    leaf = certificate("leaf", "intermediate", intermediate_key, key=KEYS["p256"]())
+    authority = Authority(
+        uri="https://ca.example", chain=(intermediate, root), validity=ValidityPeriod(start=NOW)
+    )
+    return ChainValidator([authority]), leaf
+
+
+@pytest.mark.parametrize(
+    "usages",
+    [[ExtendedKeyUsageOID.CODE_SIGNING], [ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE]],
+    ids=["codeSigning", "anyExtendedKeyUsage"],
+)
+def test_a_ca_whose_extended_key_usage_allows_code_signing_validates(
+    usages: list[x509.ObjectIdentifier],
+) -> None:
+    validator, leaf = _validator(x509.ExtendedKeyUsage(usages))
+    issuers = validator.verify(PathCertificate(leaf), [NOW + dt.timedelta(hours=1)])
+    assert [cert.subject for cert in issuers] == [_name("intermediate"), _name("root")]
+
+
+def test_a_ca_whose_extended_key_usage_leaves_out_code_signing_is_refused() -> None:
+    # A TSA's intermediate may be restricted to timeStamping; a Fulcio CA's may not.
+    validator, leaf = _validator(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]))
+    with pytest.raises(VerificationError, match="does not allow code signing") as refused:
+        validator.verify(PathCertificate(leaf), [NOW + dt.timedelta(hours=1)])
+    assert "1.3.6.1.5.5.7.3.8" in str(refused.value)  # the timeStamping it does allow

@@ -17,7 +17,8 @@ import pytest
 import rfc3161_client
 from asn1crypto import cms, tsp
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import dsa
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import dsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -486,3 +487,35 @@ def test_a_signer_digest_algorithm_with_parameters_is_refused(der: bytes) -> Non
     tampered = der[:at] + b"\x04\x00" + der[at + 2 :]  # an empty OCTET STRING instead
     with pytest.raises(VerificationError, match="SignerInfo digest parameters: expected absent"):
         parse_response(tampered)
+
+
+def test_an_rsa_tsa_verifies_and_a_wrong_rsa_signature_is_refused(tsa: Tsa, der: bytes) -> None:
+    leaf, root = tsa.chain.certificates
+    key = rsa.generate_private_key(65537, 2048)
+    builder = like(leaf, key.public_key())
+    for extension in leaf.extensions:
+        if not isinstance(extension.value, x509.SubjectKeyIdentifier):
+            builder = builder.add_extension(extension.value, extension.critical)
+    rsa_leaf = sign_certificate(builder, tsa.root_signer)
+    ess = {"certs": [{"cert_hash": hashlib.sha256(rsa_leaf.public_bytes(Encoding.DER)).digest()}]}
+
+    def with_signature(signature: bytes) -> bytes:
+        """``der`` made by the RSA leaf: its certificate, ESS hash, algorithm and signature."""
+        response = tsp.TimeStampResp.load(der)
+        data = response["time_stamp_token"]["content"]
+        data["certificates"] = [cms.CertificateChoices.load(rsa_leaf.public_bytes(Encoding.DER))]
+        info = data["signer_infos"][0]
+        attributes = replacing("signing_certificate_v2", ess)(list(info["signed_attrs"]))
+        info["signed_attrs"] = cms.CMSAttributes(attributes)
+        info["signature_algorithm"] = {"algorithm": "sha256_rsa"}
+        info["signature"] = signature
+        return bytes(response.dump(force=True))
+
+    unsigned = tsp.TimeStampResp.load(with_signature(b"\x00"))
+    attributes = unsigned["time_stamp_token"]["content"]["signer_infos"][0]["signed_attrs"]
+    signed_part = attributes.untag().dump(force=True)
+    good = with_signature(key.sign(signed_part, padding.PKCS1v15(), hashes.SHA256()))
+    assert TrustedTsa([rsa_leaf, root]).verify(parse_response(good), MESSAGE) == GEN_TIME
+    bad = with_signature(key.sign(signed_part + b"!", padding.PKCS1v15(), hashes.SHA256()))
+    with pytest.raises(VerificationError, match="does not verify"):
+        TrustedTsa([rsa_leaf, root]).verify(parse_response(bad), MESSAGE)
