@@ -94,20 +94,16 @@ class Reader:
 
     def element(self, tag: int, name: str) -> tuple[bytes, bytes]:
         """Read the next element, which must have ``tag``: its whole encoding and its contents."""
-        start, data = self.position, self.data
-        found = data[start] if start < len(data) else None
+        start = self.position
+        found = self.peek()
         if found != tag:
             raise self._error(
                 f"{name}: expected tag 0x{tag:02x}, found "
                 + ("the end" if found is None else f"0x{found:02x}")
             )
-        try:
-            _, contents_start, end = read_tlv(data, start, self.what)
-        except InvalidInput:  # again, for an error that names the field too
-            read_tlv(data, start, f"{self.what}: {name}")
-            raise
+        _, contents_start, end = read_tlv(self.data, start, f"{self.what}: {name}")
         self.position = end
-        return data[start:end], data[contents_start:end]
+        return self.data[start:end], self.data[contents_start:end]
 
     def any(self, name: str) -> tuple[int, bytes, bytes]:
         """Read the next element whatever its tag: the tag, its whole encoding and its contents."""

@@ -118,6 +118,11 @@ def load_trusted_root(choice: TrustChoice) -> tuple[bytes, tuple[str, ...]]:
     """The trusted root the choice names, and warnings to show; no signing config is read."""
     if choice.trusted_root is not None:
         return choice.trusted_root.read_bytes(), ()
+    if choice.trust_config is not None:  # a trust config for verification needs no signing config
+        from lacre.sign.config import load_json, trust_config_root
+
+        root = trust_config_root(load_json(choice.trust_config.read_bytes(), "trust config"))
+        return json.dumps(root).encode(), ()
     base = _base_documents(choice)
     return base.trusted_root, base.warnings
 
@@ -155,9 +160,7 @@ def public_good_documents(cache: Path, *, offline: bool) -> TrustDocuments:
             material = client.bootstrap(public_good_tuf_root())
     except Error as exc:
         return _public_good_fallback(client, str(exc))
-    return TrustDocuments(
-        trusted_root=material.trusted_root, signing_config=material.signing_config
-    )
+    return _documents(material, ())
 
 
 def _public_good_fallback(client: Any, problem: str | None) -> TrustDocuments:
@@ -170,7 +173,7 @@ def _public_good_fallback(client: Any, problem: str | None) -> TrustDocuments:
         warnings = (f"{problem}; using the trust material shipped with lacre",) if problem else ()
         return _shipped_documents(warnings=warnings)
     reason = (f"{problem}; using the cached trust material",) if problem else ()
-    return _cached_documents(material, reason)
+    return _documents(material, reason)
 
 
 def _shipped_documents(*, warnings: tuple[str, ...]) -> TrustDocuments:
@@ -210,20 +213,15 @@ def _from_instance(url: str, cache: Path, *, offline: bool) -> TrustDocuments:
     from lacre.trust.client import TrustClient
 
     client = TrustClient(tuf_url(url), cache, fetcher=None if offline else _fetcher())
-    if offline:
-        return _cached_documents(client.cached(), ())
     try:
-        material = client.update()
+        return _documents(client.load(offline=offline), ())
     except NetworkError as exc:
         reason = f"{exc.message}; using the cached trust material"
-        return _cached_documents(client.cached(), (reason,))
-    return TrustDocuments(
-        trusted_root=material.trusted_root, signing_config=material.signing_config
-    )
+        return _documents(client.cached(), (reason,))
 
 
-def _cached_documents(material: TrustMaterial, reasons: tuple[str, ...]) -> TrustDocuments:
-    """Cached trust material, with why it is used and its own notes as warnings."""
+def _documents(material: TrustMaterial, reasons: tuple[str, ...]) -> TrustDocuments:
+    """Trust material with its own notes as warnings, after why it is used (if cached)."""
     return TrustDocuments(
         trusted_root=material.trusted_root,
         signing_config=material.signing_config,

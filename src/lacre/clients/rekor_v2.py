@@ -31,13 +31,11 @@ TIMEOUT_S = 60.0
 def verifier_json(verifier: Verifier) -> dict[str, Any]:
     """The v2 ``Verifier`` object: DER certificate or SPKI, with default key details."""
     if isinstance(verifier, PublicKey):
-        key = verifier
-        material = {"publicKey": {"rawBytes": pj.b64(key.spki_der)}}
+        material = {"publicKey": {"rawBytes": pj.b64(verifier.spki_der)}}
     else:
-        key = PublicKey.from_certificate(verifier)
         der = verifier.public_bytes(serialization.Encoding.DER)
         material = {"x509Certificate": {"rawBytes": pj.b64(der)}}
-    return {**material, "keyDetails": key.default_details(prehashed=True).key_details}
+    return {**material, "keyDetails": _key(verifier).default_details(prehashed=True).key_details}
 
 
 def hashedrekord(digest: bytes, signature: bytes, verifier: Verifier) -> dict[str, Any]:
@@ -50,9 +48,13 @@ def hashedrekord(digest: bytes, signature: bytes, verifier: Verifier) -> dict[st
     }
 
 
+def _key(verifier: Verifier) -> PublicKey:
+    """The key that checks signatures by ``verifier`` (a key, or a certificate's key)."""
+    return verifier if isinstance(verifier, PublicKey) else PublicKey.from_certificate(verifier)
+
+
 def _hash_name(verifier: Verifier) -> str:
-    key = verifier if isinstance(verifier, PublicKey) else PublicKey.from_certificate(verifier)
-    name = key.default_details(prehashed=True).hash_name
+    name = _key(verifier).default_details(prehashed=True).hash_name
     assert name is not None  # prehashed details always name a hash
     return name
 

@@ -144,8 +144,8 @@ class PublicKey:
     key: PublicKeyTypes
 
     def __post_init__(self) -> None:
-        """Reject key types lacre cannot verify with (and remember the key's algorithm)."""
-        self.__dict__["algorithm"] = algorithm_of(self.key)
+        """Reject key types lacre cannot verify with (reading the key's algorithm, once)."""
+        self.algorithm  # noqa: B018 - the cached property checks the key and keeps the answer
 
     @classmethod
     def wrap(cls, key: object) -> PublicKey:

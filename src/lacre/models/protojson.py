@@ -111,11 +111,7 @@ def int64(document: Mapping[str, Any], name: str, path: str, *, default: int | N
 
 def b64bytes(document: Mapping[str, Any], name: str, path: str) -> bytes:
     """The required ``bytes`` field ``name``, base64-decoded."""
-    value = text(document, name, path)
-    try:  # the common form (standard alphabet, padded, one line) decodes in C alone
-        return binascii.a2b_base64(value, strict_mode=True)
-    except (binascii.Error, ValueError):
-        return _decode_other_b64(value, f"{path}.{name}")
+    return decode_b64(text(document, name, path), f"{path}.{name}")
 
 
 def decode_b64(value: str, path: str) -> bytes:
@@ -126,11 +122,7 @@ def decode_b64(value: str, path: str) -> bytes:
     try:  # the common form (standard alphabet, padded, one line) decodes in C alone
         return binascii.a2b_base64(value, strict_mode=True)
     except (binascii.Error, ValueError):
-        return _decode_other_b64(value, path)
-
-
-def _decode_other_b64(value: str, path: str) -> bytes:
-    """Decode base64 that is not in the common form: URL-safe, unpadded or broken in lines."""
+        pass
     value = value.replace("\r", "").replace("\n", "")
     if not _B64.fullmatch(value) or len(value.rstrip("=")) % 4 == 1:
         raise InvalidInput(f"{path} is not valid base64", expected="base64", found=_preview(value))

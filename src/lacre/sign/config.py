@@ -64,14 +64,19 @@ def load_json(data: bytes | str, what: str) -> Mapping[str, Any]:
     return pj.mapping(document, what)
 
 
-def split_trust_config(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
-    """The trusted root and signing config of a ClientTrustConfig document."""
+def trust_config_root(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The trusted root of a ClientTrustConfig document (its signing config is not read)."""
     media_type = pj.text(document, "mediaType", "trustConfig")
     if media_type != CLIENT_TRUST_CONFIG_MEDIA_TYPE:
         raise InvalidInput(
             "trustConfig.mediaType", expected=CLIENT_TRUST_CONFIG_MEDIA_TYPE, found=repr(media_type)
         )
-    root = pj.child(document, "trustedRoot", "trustConfig")
+    return pj.child(document, "trustedRoot", "trustConfig")
+
+
+def split_trust_config(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """The trusted root and signing config of a ClientTrustConfig document."""
+    root = trust_config_root(document)
     return root, pj.child(document, "signingConfig", "trustConfig")
 
 

@@ -270,17 +270,7 @@ class SignedCertificateTimestamp:
     @classmethod
     def decode(cls, data: bytes) -> SignedCertificateTimestamp:
         """Decode a TLS-encoded SCT strictly (no truncation, no trailing bytes)."""
-        fields = _well_formed_sct(data)
-        if fields is None:  # read it field by field, to say what is wrong with it
-            reader = TlsReader(data, "SCT")
-            reader.expect(1, "sct_version", SCT_VERSION_V1)
-            ident = reader.take(LOG_ID_SIZE, "log_id")
-            timestamp = reader.uint(8, "timestamp")
-            extensions = reader.vector(2, "extensions")
-            hash_alg, sig_alg, signature = _read_digitally_signed(reader)
-            reader.end()
-            fields = ident, timestamp, signature, extensions, hash_alg, sig_alg
-        return cls(*fields)
+        return cls(*(_well_formed_sct(data) or _read_sct(data)))
 
     def to_json(self) -> dict[str, object]:
         """The RFC 6962 ``add-chain`` / ``add-pre-chain`` response object."""
@@ -324,8 +314,24 @@ _SIGNATURE_HEAD = struct.Struct(">BBH")
 _SctFields = tuple[bytes, int, bytes, bytes, int, int]
 
 
+def _read_sct(data: bytes) -> _SctFields:
+    """The fields of a v1 SCT read one by one, refusing the first that is wrong."""
+    reader = TlsReader(data, "SCT")
+    reader.expect(1, "sct_version", SCT_VERSION_V1)
+    ident = reader.take(LOG_ID_SIZE, "log_id")
+    timestamp = reader.uint(8, "timestamp")
+    extensions = reader.vector(2, "extensions")
+    hash_alg, sig_alg, signature = _read_digitally_signed(reader)
+    reader.end()
+    return ident, timestamp, signature, extensions, hash_alg, sig_alg
+
+
 def _well_formed_sct(data: bytes) -> _SctFields | None:
-    """The fields of a well-formed v1 SCT, read at once; None for anything else."""
+    """The fields of a well-formed v1 SCT, read at once; None for anything else.
+
+    :func:`_read_sct` reads the same fields; this is its shortcut for the common
+    case, and the two must agree on every input this accepts.
+    """
     head_end = _SCT_HEAD.size
     if len(data) < head_end + _SIGNATURE_HEAD.size:
         return None

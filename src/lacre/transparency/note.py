@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey
-from lacre.record import field, record
+from lacre.record import field, record, replace
 
 if TYPE_CHECKING:
     from lacre.keys import Signer
@@ -35,8 +35,9 @@ MAX_SIGNATURES = 100
 KEY_HINT_SIZE = 4
 ED25519_KEY_TYPE = 0x01
 SIGNATURE_PREFIX = "\u2014 "
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
-_TEXT_FLAW = re.compile("^\n|\n\n|[\x00-\x09\x0b-\x1f\x7f]")
+_CONTROL_BUT_NEWLINE = "\x00-\x09\x0b-\x1f\x7f"
+_CONTROL = re.compile(f"[{_CONTROL_BUT_NEWLINE}\n]")
+_TEXT_FLAW = re.compile(f"^\n|\n\n|[{_CONTROL_BUT_NEWLINE}]")
 """A blank line or a control character other than a line's end: what check_text refuses."""
 
 
@@ -310,7 +311,7 @@ def open_note(data: bytes, verifiers: Sequence[NoteVerifier]) -> SignedNote:
             f"[{', '.join(_label(v.name, v.key_hint) for v in verifiers)}], "
             f"found [{', '.join(_label(s.name, s.key_hint) for s in note.signatures)}]"
         )
-    return SignedNote(note.text, note.signatures, tuple(verified))
+    return replace(note, verified=tuple(verified))
 
 
 def _verify_with_any(text: str, sig: NoteSignature, verifiers: Sequence[NoteVerifier]) -> None:

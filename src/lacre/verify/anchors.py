@@ -21,6 +21,7 @@ from lacre.transparency.ct import issuer_key_hash
 from lacre.transparency.note import KeyNoteVerifier
 from lacre.verify.chain import ChainValidator
 from lacre.verify.lru import CACHE_SIZE, Lru
+from lacre.x509.identity_cache import IdentityCache
 
 
 class TrustAnchors:
@@ -32,16 +33,15 @@ class TrustAnchors:
         self.chains = ChainValidator(root.certificate_authorities, cache_size=cache_size)
         self.checkpoints: Lru[tuple[bytes, bytes, bool], Checkpoint] = Lru(cache_size)
         self.scts: Lru[tuple[bytes, bytes, int], bool] = Lru(cache_size)
-        self._key_hashes: dict[int, tuple[x509.Certificate, bytes]] = {}
+        self._key_hashes: IdentityCache[bytes] = IdentityCache()
         self._note_verifiers: dict[tuple[bytes, str], KeyNoteVerifier] = {}
 
     def issuer_key_hash(self, issuer: x509.Certificate) -> bytes:
         """SHA-256 of the issuer's SubjectPublicKeyInfo (the SCT ``issuer_key_hash``)."""
-        known = self._key_hashes.get(id(issuer))
-        if known is not None and known[0] is issuer:
-            return known[1]
-        digest = issuer_key_hash(issuer)
-        self._key_hashes[id(issuer)] = (issuer, digest)
+        digest = self._key_hashes.get(issuer)
+        if digest is None:
+            digest = issuer_key_hash(issuer)
+            self._key_hashes.put(digest, issuer)
         return digest
 
     def note_verifier(self, log: TrustedLog, name: str) -> KeyNoteVerifier:

@@ -215,7 +215,7 @@ def check_end_certificate(
     cert: x509.Certificate | PathCertificate, issuer: x509.Certificate | PathCertificate
 ) -> None:
     """Check the end certificate of a path: no unknown critical extension, signed by ``issuer``."""
-    _check_critical(cert.certificate if isinstance(cert, PathCertificate) else cert, 0)
+    _check_critical(_path_certificate(cert).certificate, 0)
     check_issued_by(cert, issuer)
 
 

@@ -294,18 +294,19 @@ def test_a_custom_trusted_root_is_used() -> None:
     refused(blob("rekor2-happy-path", *KEYLESS), "VerificationError")
 
 
-def test_a_trust_config_provides_the_trusted_root(tmp_path: Path) -> None:
+@pytest.mark.parametrize("signing_config", [{}, None], ids=["with", "without a signing config"])
+def test_a_trust_config_provides_the_trusted_root(
+    tmp_path: Path, signing_config: dict[str, object] | None
+) -> None:
     root = json.loads((CASES / "rekor2-happy-path" / "trusted_root.json").read_text())
+    document = {
+        "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+        "trustedRoot": root,
+    }
+    if signing_config is not None:  # verification reads the trusted root only
+        document["signingConfig"] = signing_config
     config = tmp_path / "trust_config.json"
-    config.write_text(
-        json.dumps(
-            {
-                "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
-                "trustedRoot": root,
-                "signingConfig": {},
-            }
-        )
-    )
+    config.write_text(json.dumps(document))
     assert blob("rekor2-happy-path", *KEYLESS, "--trust-config", str(config)).exit_code == 0
 
 

@@ -20,6 +20,7 @@ from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey, generate_signer
 from lacre.keys.signer import SoftwareSigner
 from lacre.record import replace
+from lacre.transparency import ct as ct_module
 from lacre.transparency.ct import (
     SCT_LIST_OID,
     PrecertEntry,
@@ -168,6 +169,24 @@ sct_strategy = st.builds(
 def test_sct_encode_decode_property(sct: SignedCertificateTimestamp) -> None:
     assert SignedCertificateTimestamp.decode(sct.encode()) == sct
     assert SignedCertificateTimestamp.from_json(sct.to_json()) == sct
+
+
+@given(sct_strategy, st.data())
+def test_the_sct_shortcut_reads_what_the_field_by_field_reader_reads(
+    sct: SignedCertificateTimestamp, data: st.DataObject
+) -> None:
+    encoded = bytearray(sct.encode())
+    if data.draw(st.booleans()):  # a changed byte, or bytes cut off or added
+        at = data.draw(st.integers(0, len(encoded) - 1))
+        encoded[at] = data.draw(st.integers(0, 255))
+    encoded = encoded[: data.draw(st.integers(0, len(encoded)))] + data.draw(st.binary(max_size=3))
+    shortcut = ct_module._well_formed_sct(bytes(encoded))
+    try:
+        read = ct_module._read_sct(bytes(encoded))
+    except InvalidInput:
+        assert shortcut is None
+    else:
+        assert shortcut == read
 
 
 @given(st.binary(max_size=120))
