@@ -21,7 +21,7 @@ Phases, in order:
 1. **In-process.** Each round verifies every bundle of a set (parsing it from
    its JSON bytes, with the artifact's bytes and an identity policy) with a
    fresh ``lacre.verify.Verifier`` and then with a fresh sigstore-python
-   ``Verifier``; the order alternates between rounds. A fresh verifier per
+   ``Verifier``; each round, the next client goes first. A fresh verifier per
    round means nothing learnt from one bundle in a round helps the same
    bundle in a later one: only what distinct bundles share (the trusted
    root, the CA chain) is reused. The public-good bundles of the conformance
@@ -42,6 +42,11 @@ the SETs, the checkpoints, the timestamps), each timed in this run. Each
 client's rate is also reported as a fraction of that bound. So is the **parse
 floor**, what reading a bundle costs before any check, and with it the
 **ceiling**: the rate of a verifier that only parsed and checked signatures.
+
+On the main and public-good sets, the **least verifier** (``_least.py``) takes its
+turn in the same rounds: the checks a verifier of their one bundle shape must
+make, in plain Python with ``cryptography`` and nothing more, a rate no complete
+verifier in Python can beat.
 
 Rates are computed from this process's CPU time, so that other work on the
 machine disturbs them less; wall-clock rates are reported too. Human-readable
@@ -76,6 +81,7 @@ from _common import (
     sizes,
     start_lacre,
 )
+from _least import LeastTrust, Refused, least_verify
 from sigstore.models import Bundle as ReferenceBundle
 from sigstore.models import ClientTrustConfig
 from sigstore.models import TrustedRoot as ReferenceRoot
@@ -226,14 +232,43 @@ def timed(run: Callable[[], None]) -> tuple[float, float]:
     return time.process_time() - cpu, time.perf_counter() - wall
 
 
-def in_process(bundles: BundleSet, rounds: int, prefix: str) -> dict[str, Any]:
-    """Verify the set ``rounds`` times with each client, alternating; the rates and ratio."""
-    lacre_round(bundles)()  # warm up both, and check that every bundle verifies
-    reference_round(bundles)()
-    spent = {"lacre": [0.0, 0.0], "sigstore_python": [0.0, 0.0]}
+def least_round(bundles: BundleSet) -> Callable[[], None]:
+    """One round of the least verifier (``_least.py``) over the set, trust read afresh."""
+    trust = LeastTrust.parse(bundles.trusted_root.read_bytes())
+
+    def run() -> None:
+        for bundle, artifact in bundles.items:
+            least_verify(bundle, artifact, trust, bundles.identity, bundles.issuer)
+
+    return run
+
+
+def check_least_refuses(bundles: BundleSet) -> None:
+    """The least verifier refuses the set's first bundle over another artifact."""
+    trust = LeastTrust.parse(bundles.trusted_root.read_bytes())
+    bundle, artifact = bundles.items[0]
+    try:
+        least_verify(bundle, artifact + b"!", trust, bundles.identity, bundles.issuer)
+    except Refused:
+        return
+    raise RuntimeError("the least verifier accepted a bundle over another artifact")
+
+
+Round = Callable[[BundleSet], Callable[[], None]]
+CLIENTS: dict[str, Round] = {"lacre": lacre_round, "sigstore_python": reference_round}
+
+
+def in_process(
+    bundles: BundleSet, rounds: int, prefix: str, clients: dict[str, Round] = CLIENTS
+) -> dict[str, Any]:
+    """Verify the set ``rounds`` times with each client, in turn; the rates and ratios."""
+    for make in clients.values():  # warm up each, and check that every bundle verifies
+        make(bundles)()
+    spent = {client: [0.0, 0.0] for client in clients}
+    order = list(clients.items())
     for number in range(rounds):
-        order = [("lacre", lacre_round), ("sigstore_python", reference_round)]
-        for client, make in order if number % 2 == 0 else order[::-1]:
+        turn = number % len(order)
+        for client, make in order[turn:] + order[:turn]:
             cpu, wall = timed(make(bundles))
             spent[client][0] += cpu
             spent[client][1] += wall
@@ -254,18 +289,36 @@ def in_process(bundles: BundleSet, rounds: int, prefix: str) -> dict[str, Any]:
         figures[f"{prefix}{client}_verifies_per_s"] = round(total / cpu, 1)
         figures[f"{prefix}{client}_verifies_per_wall_s"] = round(total / wall, 1)
         figures[f"{prefix}{client}_bound_fraction"] = round(total / cpu / bound, 2)
-    figures[f"{prefix}inprocess_ratio"] = round(spent["sigstore_python"][0] / spent["lacre"][0], 2)
-    figures[f"{prefix}ceiling_ratio"] = round(ceiling * spent["sigstore_python"][0] / total, 2)
-    say(
-        f"{bundles.name}: lacre {figures[f'{prefix}lacre_verifies_per_s']:,}/s, sigstore-python "
-        f"{figures[f'{prefix}sigstore_python_verifies_per_s']:,}/s "
-        f"(x{figures[f'{prefix}inprocess_ratio']}); signature bound {round(bound):,}/s "
+    reference = spent["sigstore_python"][0]
+    figures[f"{prefix}inprocess_ratio"] = round(reference / spent["lacre"][0], 2)
+    figures[f"{prefix}ceiling_ratio"] = round(ceiling * reference / total, 2)
+    if "least" in spent:
+        figures[f"{prefix}least_ratio"] = round(reference / spent["least"][0], 2)
+        figures[f"{prefix}lacre_least_fraction"] = round(spent["least"][0] / spent["lacre"][0], 2)
+    say(_in_process_line(bundles.name, prefix, figures, bound, checks, ceiling))
+    return figures
+
+
+def _in_process_line(
+    name: str, prefix: str, figures: dict[str, Any], bound: float, checks: str, ceiling: float
+) -> str:
+    def rate(client: str) -> str:
+        return f"{figures[f'{prefix}{client}_verifies_per_s']:,}/s"
+
+    least = ""
+    if f"{prefix}least_ratio" in figures:
+        least = (
+            f"; the least verifier {rate('least')} (x{figures[f'{prefix}least_ratio']}), "
+            f"lacre at {figures[f'{prefix}lacre_least_fraction']:.0%} of it"
+        )
+    return (
+        f"{name}: lacre {rate('lacre')}, sigstore-python {rate('sigstore_python')} "
+        f"(x{figures[f'{prefix}inprocess_ratio']}){least}; signature bound {round(bound):,}/s "
         f"({checks}): lacre at {figures[f'{prefix}lacre_bound_fraction']:.0%}, sigstore-python "
         f"at {figures[f'{prefix}sigstore_python_bound_fraction']:.0%}; parsing alone "
         f"{figures[f'{prefix}parse_floor_us']} us/bundle, so at most {round(ceiling):,}/s "
         f"(x{figures[f'{prefix}ceiling_ratio']} of sigstore-python)"
     )
-    return figures
 
 
 def cli_commands(bundles: BundleSet, config: Path, workdir: Path) -> dict[str, list[str]]:
@@ -374,9 +427,13 @@ def run(settings: Settings) -> dict[str, Any]:
             )
         figures["signing_s"] = round(time.perf_counter() - started, 1)
         figures["bundle_set"] = "rekor v1 hashedrekord, SET + proof, distinct certificates"
-        figures.update(in_process(main, settings.rounds, ""))
+        with_least = {**CLIENTS, "least": least_round}
+        public_good = public_good_set(workdir)
+        for rekor_v1 in (main, public_good):
+            check_least_refuses(rekor_v1)
+        figures.update(in_process(main, settings.rounds, "", with_least))
         figures.update(in_process(tsa, settings.rounds, "tsa_"))
-        figures.update(in_process(public_good_set(workdir), settings.rounds * 20, "public_good_"))
+        figures.update(in_process(public_good, settings.rounds * 20, "public_good_", with_least))
         figures.update(in_process(staging_v2_set(), settings.rounds * 10, "staging_v2_"))
         figures.update(cold_cli(cli_commands(main, config, workdir), settings.cli_runs, workdir))
     figures["targets"] = TARGETS
