@@ -25,14 +25,22 @@ PassphraseSource = Callable[[], bytes | None]
 
 
 def key_path(uri: str) -> Path:
-    """Return the file a ``file:`` key URI (or a bare path) names."""
+    """Return the file a ``file:`` key URI (or a bare path) names.
+
+    Text whose first path segment holds a ``:`` reads as a URI of another
+    scheme, refused, unless a file of that very name exists (``my:key.pub``).
+    """
     if uri.startswith("file://"):
         return Path(uri[len("file://") :])
     if uri.startswith("file:"):
         return Path(uri[len("file:") :])
-    if ":" in uri.split("/", 1)[0]:
+    if ":" in uri.split("/", 1)[0] and not Path(uri).is_file():
         scheme = uri.split(":", 1)[0]
-        raise ConfigError("unsupported key URI scheme", expected="file:", found=f"{scheme}:")
+        raise ConfigError(
+            "unsupported key URI scheme",
+            expected="a file: URI or the path of an existing key file",
+            found=f"{scheme}: (no file named {uri})",
+        )
     return Path(uri)
 
 

@@ -59,6 +59,17 @@ def test_encrypted_key_needs_its_passphrase(tmp_path: Path) -> None:
         load_signer(str(path))
 
 
+def test_a_bare_path_with_a_colon_names_a_file_when_one_exists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    signer = generate_signer()
+    save_signer(signer, tmp_path / "team:release.pem")
+    assert load_signer("team:release.pem").public_key == signer.public_key
+    with pytest.raises(ConfigError, match=r"found team: \(no file named team:other.pem\)"):
+        load_signer("team:other.pem")
+
+
 def test_bad_key_uris_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unsupported key URI scheme"):
         load_signer("awskms:///alias/x")
