@@ -241,10 +241,8 @@ def check_valid_at(cert: x509.Certificate, at: dt.datetime, position: int) -> No
 def _check_critical(cert: x509.Certificate, position: int) -> None:
     try:
         extensions = extension_map(cert).values()
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(
-            f"certificate {position} of the path has malformed extensions: {exc}"
-        ) from None
+    except InvalidInput as exc:
+        raise VerificationError(f"certificate {position} of the path: {exc}") from None
     unknown = [
         ext.oid.dotted_string
         for ext in extensions
@@ -358,10 +356,8 @@ def _basic_constraints(cert: x509.Certificate) -> x509.BasicConstraints | None:
 def _extension(cert: x509.Certificate, kind: type[_T]) -> _T | None:
     try:
         extension = extension_map(cert).get(kind.oid)
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(
-            f"certificate {_name(cert)} has malformed extensions: {exc}"
-        ) from None
+    except InvalidInput as exc:
+        raise VerificationError(f"certificate {_name(cert)}: {exc}") from None
     if extension is None:
         return None
     value = extension.value

@@ -212,8 +212,8 @@ def san_values(certificate: x509.Certificate) -> list[str]:
     """The identity SAN values: e-mail addresses, URIs and Fulcio usernames, in order."""
     try:
         extension = extension_map(certificate).get(_SAN)
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(f"certificate SAN extension is malformed: {exc}") from exc
+    except InvalidInput as exc:
+        raise VerificationError(f"signing certificate: {exc}") from None
     if extension is None:
         return []
     names = extension.value

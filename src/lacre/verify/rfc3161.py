@@ -16,11 +16,13 @@ import datetime as dt
 import hmac
 
 from cryptography import x509
+from cryptography.x509.oid import ExtensionOID
 
 from lacre import der
 from lacre.der import OCTET_STRING, OID, SEQUENCE, SET, Reader, context, dotted
 from lacre.errors import InvalidInput, VerificationError
 from lacre.record import record
+from lacre.x509.certificates import extension_map
 
 _HASHES = frozenset({"sha256", "sha384", "sha512"})
 _ESS_HASHES = frozenset({"sha1", *_HASHES})
@@ -385,7 +387,8 @@ def issuer_and_serial(certificate: x509.Certificate) -> bytes:
 def subject_key_id(certificate: x509.Certificate) -> bytes | None:
     """The subject key identifier of ``certificate``, if it has a readable one."""
     try:
-        extension = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-    except (x509.ExtensionNotFound, ValueError, x509.DuplicateExtension):
+        extension = extension_map(certificate).get(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+    except InvalidInput:
         return None
-    return extension.value.digest
+    value = None if extension is None else extension.value
+    return value.digest if isinstance(value, x509.SubjectKeyIdentifier) else None

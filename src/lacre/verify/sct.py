@@ -56,8 +56,8 @@ def verify_embedded_scts(
 def _embedded(leaf: x509.Certificate) -> list[SignedCertificateTimestamp]:
     try:
         extension = extension_map(leaf).get(ExtensionOID.PRECERT_SIGNED_CERTIFICATE_TIMESTAMPS)
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(f"signing certificate extensions are malformed: {exc}") from None
+    except InvalidInput as exc:
+        raise VerificationError(f"signing certificate: {exc}") from None
     if extension is None:
         raise VerificationError(
             "signing certificate has no embedded SCT",

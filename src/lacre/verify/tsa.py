@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
 
 from lacre.der import dotted
 from lacre.errors import InvalidInput, VerificationError
@@ -46,6 +46,7 @@ from lacre.verify.rfc3161 import (
     signature_scheme,
     subject_key_id,
 )
+from lacre.x509.certificates import extension_map
 
 
 class TrustedTsa:
@@ -198,13 +199,13 @@ def _chain_failure(chain: tuple[x509.Certificate, ...]) -> VerificationError | N
 
 def _check_leaf_usage(leaf: x509.Certificate) -> None:
     try:
-        extension = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-    except x509.ExtensionNotFound:
+        extension = extension_map(leaf).get(ExtensionOID.EXTENDED_KEY_USAGE)
+    except InvalidInput as exc:
+        raise VerificationError(f"TSA certificate: {exc}") from None
+    if extension is None or not isinstance(extension.value, x509.ExtendedKeyUsage):
         raise VerificationError(
             "TSA certificate has no extended key usage", expected="critical timeStamping"
-        ) from None
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise VerificationError(f"TSA certificate extensions are malformed: {exc}") from None
+        )
     usages = list(extension.value)
     if not extension.critical or usages != [ExtendedKeyUsageOID.TIME_STAMPING]:
         raise VerificationError(

@@ -40,13 +40,15 @@ def extension_map(cert: x509.Certificate) -> ExtensionMap:
     """Every extension of ``cert`` by OID, built once for each certificate object.
 
     ``cryptography`` finds one extension by walking them all; a verifier that
-    reads several extensions of one certificate reads this map instead. Raises
-    what ``cert.extensions`` raises on malformed extensions: ``ValueError`` or
-    ``x509.DuplicateExtension``.
+    reads several extensions of one certificate reads this map instead.
+    :class:`InvalidInput` when an extension is malformed or repeated.
     """
     found = _EXTENSION_MAPS.get(cert)
     if found is None:
-        found = {extension.oid: extension for extension in cert.extensions}
+        try:
+            found = {extension.oid: extension for extension in cert.extensions}
+        except (ValueError, x509.DuplicateExtension) as exc:
+            raise InvalidInput(f"certificate extensions are malformed: {exc}") from None
         _EXTENSION_MAPS.put(found, cert)
     return found
 

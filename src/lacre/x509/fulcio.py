@@ -183,7 +183,7 @@ class FulcioClaims:
     @classmethod
     def from_certificate(cls, cert: x509.Certificate) -> FulcioClaims:
         """Read the claims of ``cert``; raise InvalidInput on bad encodings or no issuer."""
-        extensions = _extension_values(cert)
+        extensions = extension_map(cert)
         raw = {oid: _raw_value(extensions, oid, decode_raw) for oid in _ALL_RAW}
         der = {oid: _raw_value(extensions, oid, decode_utf8string) for oid in _ALL_DER}
         issuer = _issuer(raw[ISSUER_OID], der[ISSUER_V2_OID])
@@ -227,16 +227,9 @@ def read_issuer(cert: x509.Certificate) -> str:
     Only the issuer is decoded (the other claims may be absent or unread);
     :class:`InvalidInput` on a bad encoding or no issuer.
     """
-    extensions = _extension_values(cert)
+    extensions = extension_map(cert)
     raw = _raw_value(extensions, ISSUER_OID, decode_raw)
     return _issuer(raw, _raw_value(extensions, ISSUER_V2_OID, decode_utf8string))
-
-
-def _extension_values(cert: x509.Certificate) -> ExtensionMap:
-    try:
-        return extension_map(cert)
-    except (ValueError, x509.DuplicateExtension) as exc:
-        raise InvalidInput(f"certificate extensions are malformed: {exc}") from None
 
 
 def _checked_utf8(value: str) -> bytes:

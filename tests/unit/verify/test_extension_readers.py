@@ -1,0 +1,106 @@
+"""Every reader of certificate extensions refuses malformed or repeated ones, naming its context."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from lacre.errors import InvalidInput, VerificationError
+from lacre.verify.chain import check_leaf_profile
+from lacre.verify.policy import issuer_of, san_values
+from lacre.verify.rfc3161 import subject_key_id
+from lacre.verify.sct import verify_embedded_scts
+from lacre.verify.tsa import TrustedTsa
+from lacre.x509.certificates import extension_map
+from lacre.x509.fulcio import FulcioClaims
+
+_KEY = ec.generate_private_key(ec.SECP256R1())
+_SAN_OID_DER = b"\x06\x03\x55\x1d\x11"
+_ISSUER_ALT_NAME_OID_DER = b"\x06\x03\x55\x1d\x12"
+
+
+def _certificate(*extensions: x509.ExtensionType) -> x509.Certificate:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(_KEY.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(hours=1))
+    )
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
+    return builder.sign(_KEY, hashes.SHA256())
+
+
+def _malformed() -> x509.Certificate:
+    """A SAN extension whose value is a DER NULL, not a sequence of names."""
+    return _certificate(x509.UnrecognizedExtension(x509.SubjectAlternativeName.oid, b"\x05\x00"))
+
+
+def _repeated() -> x509.Certificate:
+    """Two SAN extensions: the issuer alternative name's OID rewritten (the signature breaks)."""
+    names = [x509.RFC822Name("a@example.com")]
+    cert = _certificate(x509.SubjectAlternativeName(names), x509.IssuerAlternativeName(names))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return x509.load_der_x509_certificate(der.replace(_ISSUER_ALT_NAME_OID_DER, _SAN_OID_DER))
+
+
+BAD = pytest.mark.parametrize(
+    ("make", "flaw"),
+    [(_malformed, "error parsing asn1 value"), (_repeated, "Duplicate 2.5.29.17 extension")],
+    ids=["malformed", "repeated"],
+)
+
+
+@BAD
+def test_the_extension_map_refuses_them(make: Callable[[], x509.Certificate], flaw: str) -> None:
+    with pytest.raises(InvalidInput, match=f"^certificate extensions are malformed: .*{flaw}"):
+        extension_map(make())
+    with pytest.raises(InvalidInput, match=r"^certificate extensions are malformed"):
+        FulcioClaims.from_certificate(make())
+
+
+def _scts(cert: x509.Certificate) -> None:
+    verify_embedded_scts(cert, cert, None, issuer_key_hash=b"\x00" * 32)  # type: ignore[arg-type]
+
+
+READERS: list[tuple[Callable[[x509.Certificate], object], str]] = [
+    (check_leaf_profile, "certificate CN=test"),
+    (san_values, "signing certificate"),
+    (issuer_of, "certificate claims"),
+    (_scts, "signing certificate"),
+]
+
+
+@BAD
+@pytest.mark.parametrize(("read", "context"), READERS, ids=["profile", "san", "issuer", "scts"])
+def test_each_verification_reader_refuses_them_in_its_own_words(
+    make: Callable[[], x509.Certificate],
+    flaw: str,
+    read: Callable[[x509.Certificate], object],
+    context: str,
+) -> None:
+    pattern = f"^{context}: certificate extensions are malformed: .*{flaw}"
+    with pytest.raises(VerificationError, match=pattern):
+        read(make())
+
+
+@BAD
+def test_a_timestamp_authority_with_them_is_unusable(
+    make: Callable[[], x509.Certificate], flaw: str
+) -> None:
+    cert = make()
+    assert subject_key_id(cert) is None
+    failure = TrustedTsa([cert]).chain_failure
+    assert failure is not None
+    assert f"TSA certificate: certificate extensions are malformed: {flaw}" in str(failure)
