@@ -293,7 +293,7 @@ class PublicKey:
         """Verify an ECDSA or RSA signature; InvalidSignature if it does not verify."""
         if algorithm in _ECDSA:
             key = cast(ec.EllipticCurvePublicKey, self.key)
-            key.verify(signature, message, _ecdsa(hash_name, prehashed))
+            key.verify(signature, message, ecdsa_parameters(hash_name, prehashed))
         else:
             hashing = _hashing(hash_name, prehashed)
             cast(rsa.RSAPublicKey, self.key).verify(
@@ -323,8 +323,11 @@ def _hashing(hash_name: str | None, prehashed: bool) -> hashes.HashAlgorithm | u
 
 
 @functools.cache
-def _ecdsa(hash_name: str | None, prehashed: bool) -> ec.ECDSA:
-    """One ECDSA parameter object per hash: making one per signature costs as much as a hash."""
+def ecdsa_parameters(hash_name: str | None, prehashed: bool = False, /) -> ec.ECDSA:
+    """The ECDSA parameters for :data:`HASHES` ``hash_name``, made once for the process.
+
+    Making one per signature costs as much as hashing a short message.
+    """
     return ec.ECDSA(_hashing(hash_name, prehashed))
 
 

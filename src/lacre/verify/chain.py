@@ -18,13 +18,13 @@ from typing import TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from lacre.errors import InvalidInput, VerificationError
+from lacre.keys.public import ecdsa_parameters
 from lacre.models.trust_reader import Authority
 from lacre.verify.lru import CACHE_SIZE, Lru
 from lacre.x509.certificates import extension_map
@@ -309,10 +309,10 @@ def _verify_signed_by(cert: PathCertificate, key: PublicKeyTypes) -> None:
 _RSA_PADDINGS = (padding.PKCS1v15, padding.PSS)
 _ECDSA_PARAMETERS = {
     # AlgorithmIdentifier ecdsa-with-SHA256, -SHA384, -SHA512 (RFC 5758 3.2: no parameters)
-    bytes.fromhex("300a06082a8648ce3d04030" + str(number)): ec.ECDSA(digest)
-    for number, digest in ((2, hashes.SHA256()), (3, hashes.SHA384()), (4, hashes.SHA512()))
+    bytes.fromhex("300a06082a8648ce3d04030" + str(number)): ecdsa_parameters(digest)
+    for number, digest in ((2, "sha256"), (3, "sha384"), (4, "sha512"))
 }
-"""The parameters ``cryptography`` gives these algorithms, made once rather than per certificate."""
+"""The parameters ``cryptography`` gives these algorithms, shared, not made per certificate."""
 _EDWARDS_KEYS = (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)
 
 

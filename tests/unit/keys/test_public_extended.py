@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding,
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey
+from lacre.keys.public import ecdsa_parameters
 
 MESSAGE = b"the quick brown fox"
 
@@ -156,3 +157,16 @@ def test_key_details_names() -> None:
         match=r"unsupported PublicKeyDetails: expected one of .* found 'PKIX_ECDSA_P384_SHA_256'",
     ):
         KeyAlgorithm.from_details("PKIX_ECDSA_P384_SHA_256")
+
+
+@pytest.mark.parametrize(("curve", "digest", "name", "algorithm"), EC_CASES)
+def test_ecdsa_parameters_are_made_once_per_hash(
+    curve: ec.EllipticCurve, digest: hashes.HashAlgorithm, name: str, algorithm: KeyAlgorithm
+) -> None:
+    plain, prehashed = ecdsa_parameters(name), ecdsa_parameters(name, True)
+    assert ecdsa_parameters(name) is plain
+    assert isinstance(plain.algorithm, type(digest))
+    assert isinstance(prehashed.algorithm, utils.Prehashed)
+    key = ec.generate_private_key(curve)
+    signature = key.sign(MESSAGE, plain)
+    key.public_key().verify(signature, hashlib.new(name, MESSAGE).digest(), prehashed)
