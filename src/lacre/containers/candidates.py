@@ -64,7 +64,7 @@ def legacy_candidates(
 ) -> Iterator[Found]:
     """The layers of ``image``'s ``.sig`` (``suffix`` sig) or ``.att`` manifest."""
     target = legacy.attachment_tag(image, suffix, repository)
-    media_type = mt.SIMPLE_SIGNING if suffix == mt.SUFFIX_SIGNATURE else mt.DSSE_ENVELOPE
+    media_type = mt.SUFFIX_LAYER_TYPES[suffix]
     where = f"legacy tag {target.tag}"
     try:
         readers = legacy.layer_readers(client, target, media_type)

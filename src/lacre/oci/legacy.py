@@ -163,16 +163,21 @@ def read_signatures(
     client: RegistryClient, image: ImageReference, *, repository: ImageReference | None = None
 ) -> list[SignatureLayer]:
     """The simple-signing signatures in ``image``'s ``.sig`` manifest ([] if there is none)."""
-    target = attachment_tag(image, mt.SUFFIX_SIGNATURE, repository)
-    return read_layers(client, target, mt.SIMPLE_SIGNING)
+    return _read_tag(client, image, mt.SUFFIX_SIGNATURE, repository)
 
 
 def read_attestations(
     client: RegistryClient, image: ImageReference, *, repository: ImageReference | None = None
 ) -> list[SignatureLayer]:
     """The DSSE attestations in ``image``'s ``.att`` manifest ([] if there is none)."""
-    target = attachment_tag(image, mt.SUFFIX_ATTESTATION, repository)
-    return read_layers(client, target, mt.DSSE_ENVELOPE)
+    return _read_tag(client, image, mt.SUFFIX_ATTESTATION, repository)
+
+
+def _read_tag(
+    client: RegistryClient, image: ImageReference, suffix: str, repository: ImageReference | None
+) -> list[SignatureLayer]:
+    target = attachment_tag(image, suffix, repository)
+    return read_layers(client, target, mt.SUFFIX_LAYER_TYPES[suffix])
 
 
 def read_layers(

@@ -36,6 +36,8 @@ ANNOTATION_CREATED = "org.opencontainers.image.created"
 SUFFIX_SIGNATURE = "sig"
 SUFFIX_ATTESTATION = "att"
 SUFFIX_SBOM = "sbom"
+SUFFIX_LAYER_TYPES = {SUFFIX_SIGNATURE: SIMPLE_SIGNING, SUFFIX_ATTESTATION: DSSE_ENVELOPE}
+"""The media type of the layers under each signature tag suffix."""
 
 EMPTY_JSON = b"{}"
 """The blob of the OCI empty descriptor."""
