@@ -21,17 +21,27 @@ if TYPE_CHECKING:
     from lacre.dsse import Envelope, Statement
 
 
+def check_message_digest(message: MessageSignature, artifact: Artifact) -> None:
+    """The bundle's message digest hint, when it has one, is the artifact's digest.
+
+    The cheapest check of all: a verifier makes it first, so that a changed or
+    mistaken artifact is reported as such rather than by a later check it also fails.
+    """
+    if message.digest is None:
+        return
+    hash_name = HASH_ALGORITHMS[message.digest_algorithm or "SHA2_256"]
+    found = artifact.digest(hash_name)
+    if not hmac.compare_digest(found, message.digest):
+        raise VerificationError(
+            "artifact digest does not match the bundle's message digest",
+            expected=f"{hash_name}:{message.digest.hex()}",
+            found=f"{hash_name}:{found.hex()}",
+        )
+
+
 def verify_message_signature(message: MessageSignature, key: PublicKey, artifact: Artifact) -> None:
     """Check the message digest hint and the signature over the artifact."""
-    if message.digest is not None:
-        hash_name = HASH_ALGORITHMS[message.digest_algorithm or "SHA2_256"]
-        expected = artifact.digest(hash_name)
-        if not hmac.compare_digest(expected, message.digest):
-            raise VerificationError(
-                "bundle message digest does not match the artifact",
-                expected=f"{hash_name}:{expected.hex()}",
-                found=f"{hash_name}:{message.digest.hex()}",
-            )
+    check_message_digest(message, artifact)
     try:
         _verify_over_artifact(message.signature, key, artifact)
     except InvalidInput as exc:

@@ -23,7 +23,7 @@ from lacre.verify.chain import PathCertificate
 from lacre.verify.evidence import Evidence, Thresholds, check_entries, establish_times
 from lacre.verify.keyless import check_certificate, load_leaf
 from lacre.verify.policy import ManagedKey, Policy
-from lacre.verify.signature import verify_dsse, verify_message_signature
+from lacre.verify.signature import check_message_digest, verify_dsse, verify_message_signature
 from lacre.verify.timestamps import VerifiedTime
 
 
@@ -68,6 +68,8 @@ class Verifier:
         """Verify ``bundle`` for ``artifact`` (bytes, or ``sha256:<hex>``) under ``policy``."""
         parsed = bundle if isinstance(bundle, Bundle) else Bundle.parse(bundle)
         target = _artifact(artifact)
+        if parsed.message_signature is not None:  # first: a wrong artifact is named as such
+            check_message_digest(parsed.message_signature, target)
         leaf, key = _signer(parsed, policy)
         certificate = None if leaf is None else leaf.certificate
         evidence = Evidence(bundle=parsed, anchors=self.anchors, thresholds=self.thresholds)

@@ -253,6 +253,7 @@ def test_body_for_another_artifact_fails_even_with_valid_log_evidence(
 ) -> None:
     other = b"another artifact"
     bundle = message_bundle(world, leaf, artifact=other)
+    del bundle["messageSignature"]["messageDigest"]  # an optional hint: the body must catch it
     message = _fails(verifier, bundle, "log entry does not match the bundle: artifact digest")
     assert hashlib.sha256(other).hexdigest() in message
 
@@ -262,7 +263,20 @@ def test_message_digest_hint_must_match_the_artifact(
 ) -> None:
     bundle = message_bundle(world, leaf)
     bundle["messageSignature"]["messageDigest"]["digest"] = b64(b"\x00" * 32)
-    _fails(verifier, bundle, "bundle message digest does not match the artifact")
+    message = _fails(verifier, bundle, "artifact digest does not match the bundle's message digest")
+    actual = hashlib.sha256(ARTIFACT).hexdigest()
+    assert f"expected sha256:{'00' * 32}, found sha256:{actual}" in message
+
+
+def test_a_changed_artifact_is_named_before_any_other_check(
+    world: World, leaf: Leaf, verifier: Verifier
+) -> None:
+    root = world.trusted_root()
+    root["ctlogs"] = World().trusted_root()["ctlogs"]  # the SCTs would fail too
+    untrusting = Verifier(TrustedRoot.from_json(root))
+    bundle = message_bundle(world, leaf)
+    for checking in (verifier, untrusting):
+        _fails(checking, bundle, "^artifact digest does not match", artifact=b"changed")
 
 
 def test_bundle_chain_with_a_root_is_refused(world: World, leaf: Leaf, verifier: Verifier) -> None:
