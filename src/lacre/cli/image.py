@@ -8,6 +8,7 @@ existing file to the blob command and anything else to the image command.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from collections.abc import Callable
@@ -308,7 +309,7 @@ class Dispatching(click.Command):
         name = images.name or "command"
         super().__init__(
             name,
-            help=f"{images.help}\n\nWith existing FILEs instead: {files.help}\n\n"
+            help=f"{_doc(images)}\n\nWith existing FILEs instead: {_doc(files)}\n\n"
             f"Options: `lacre image {name} --help` for images, "
             f"`lacre {name} FILE --help` for files.",
             short_help=f"{images.get_short_help_str(50)} (or FILEs)",
@@ -361,3 +362,8 @@ def _parses(
 def dispatching(files: click.Command, images: click.Command) -> click.Command:
     """One top-level command for ``files`` and ``images`` (e.g. ``attest``)."""
     return Dispatching(files, images)
+
+
+def _doc(command: click.Command) -> str:
+    """``command``'s help with its docstring indentation removed, ready to be embedded."""
+    return inspect.cleandoc(command.help or "")

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from lacre.cli.image import dispatching, image_group
+from lacre.cli.main import cli
 
 
 def _pair() -> tuple[click.Group, list[str]]:
@@ -105,3 +106,16 @@ def test_help_without_arguments_describes_both_forms(tmp_path: Path) -> None:
     result = CliRunner().invoke(group, ["attest", str(artifact), "--help"])
     assert "[OPTIONS] [FILES]..." in result.output or "FILES..." in result.output
     assert ran == []
+
+
+@pytest.mark.parametrize("command", ["attest", "verify-attestation"])
+def test_the_help_of_both_forms_is_laid_out_as_plain_paragraphs(command: str) -> None:
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    description = result.output.split("\nOptions:\n")[0]
+    paragraphs = description.split("\n\n")[1:]  # after the usage line
+    assert len(paragraphs) >= 3  # the image form, the file form, where each one's options are
+    for paragraph in paragraphs:
+        lines = paragraph.splitlines()
+        assert all(line.startswith("  ") and line[2] != " " for line in lines), paragraph
+        assert all("   " not in line.strip() for line in lines), paragraph
