@@ -94,6 +94,7 @@ def sign_bundle(
     file: Path,
 ) -> None:
     """Sign FILE keylessly with the token and write its bundle; exit 0 when signed."""
+    from lacre.cli.outputs import check_writable, write_output
     from lacre.cli.sign import signing_context
     from lacre.sign.defaults import public_good_signing_config_bytes
     from lacre.verify.roots import public_good_trusted_root_bytes
@@ -109,10 +110,11 @@ def sign_bundle(
         signing_config.read_bytes() if signing_config else public_good_signing_config_bytes(),
         None,
     )
+    check_writable([bundle_path])
     session = context.keyless(identity_token)
     data = file.read_bytes()
     bundle = session.sign_statement(data) if in_toto else session.sign_blob(data)
-    bundle_path.write_bytes(bundle.to_bytes())
+    write_output(bundle_path, bundle.to_bytes())
 
 
 def _verifier(trusted_root: Path | None, *, staging: bool) -> Verifier:

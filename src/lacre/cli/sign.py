@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from lacre.cli.outputs import check_writable, write_output
 from lacre.cli.passphrase import PASSWORD_ENV, key_passphrase
 from lacre.cli.reporting import reports_errors
 from lacre.cli.trustopts import (
@@ -145,9 +146,10 @@ def sign_request(options: dict[str, Any]) -> SignRequest:
 def sign_blob(files: tuple[Path, ...], bundle: Path | None, **options: Any) -> None:
     """Sign each FILE; write FILE.sigstore.json (a Sigstore bundle v0.3)."""
     outputs = _outputs(files, bundle)
+    check_writable(outputs)
     session = session_for(sign_request(options))
     for file, out in zip(files, outputs, strict=True):
-        out.write_bytes(session.sign_blob(file.read_bytes()).to_bytes())
+        write_output(out, session.sign_blob(file.read_bytes()).to_bytes())
         click.echo(f"wrote {out}", err=True)
 
 
@@ -177,9 +179,10 @@ def attest(
         bundle = Path(f"{files[0]}.sigstore.json") if len(files) == 1 else None
     if bundle is None:
         raise click.UsageError("with several FILEs, name the bundle with --bundle")
+    check_writable([bundle])
     subjects = [Subject.of(file.name, file.read_bytes()) for file in files]
     session = session_for(sign_request(options))
-    bundle.write_bytes(session.sign_statement(statement(subjects, uri, body)).to_bytes())
+    write_output(bundle, session.sign_statement(statement(subjects, uri, body)).to_bytes())
     click.echo(f"wrote {bundle}", err=True)
 
 
