@@ -343,10 +343,30 @@ class Dispatching(click.Command):
         self, info_name: str | None, args: list[str], parent: click.Context | None
     ) -> bool:
         probe = _parses(self.images, info_name, args, parent)
-        if probe is not None:
-            value = probe.params.get("image")
-            return isinstance(value, str) and (Path(value).is_file() or names_digest(value))
-        return _parses(self.files, info_name, args, parent) is not None
+        if probe is None:
+            return _parses(self.files, info_name, args, parent) is not None
+        value = probe.params.get("image")
+        if not isinstance(value, str):
+            return False
+        if Path(value).is_file() or names_digest(value):
+            return True
+        if not _names_registry(value):
+            raise click.UsageError(
+                f"no file named {value!r}; an image here is named with its registry "
+                f"(docker.io/{value if '/' in value else 'library/' + value}, or use "
+                f"`lacre image {self.name}`)"
+            )
+        return False
+
+
+def _names_registry(reference: str) -> bool:
+    """Whether an image reference starts with a registry host, as ``ghcr.io/...`` does.
+
+    A bare ``name`` or ``org/name`` would mean Docker Hub; here, where FILEs are
+    accepted too, such a word is more often a mistyped file name.
+    """
+    first, slash, _ = reference.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
 
 
 def _parses(

@@ -119,3 +119,31 @@ def test_the_help_of_both_forms_is_laid_out_as_plain_paragraphs(command: str) ->
         lines = paragraph.splitlines()
         assert all(line.startswith("  ") and line[2] != " " for line in lines), paragraph
         assert all("   " not in line.strip() for line in lines), paragraph
+
+
+@pytest.mark.parametrize(
+    ("word", "hint"),
+    [("a.txt", "docker.io/library/a.txt"), ("build/a.txt", "docker.io/build/a.txt")],
+)
+def test_a_missing_file_is_not_taken_for_a_docker_hub_image(
+    tmp_path: Path, word: str, hint: str
+) -> None:
+    group, ran = _pair()
+    predicate = tmp_path / "p.json"
+    predicate.write_text("{}")
+    result = CliRunner().invoke(group, ["attest", "--predicate", str(predicate), word])
+    assert result.exit_code == 2
+    assert f"no file named {word!r}; an image here is named with its registry ({hint}" in (
+        result.output
+    )
+    assert ran == []
+
+
+@pytest.mark.parametrize("image", ["localhost/app:v1", "127.0.0.1:5000/app", "ghcr.io/o/app"])
+def test_an_image_with_its_registry_goes_to_the_image_command(tmp_path: Path, image: str) -> None:
+    group, ran = _pair()
+    predicate = tmp_path / "p.json"
+    predicate.write_text("{}")
+    result = CliRunner().invoke(group, ["attest", "--predicate", str(predicate), image])
+    assert result.exit_code == 0, result.output
+    assert ran == [f"image {image}"]
