@@ -76,16 +76,16 @@ def verify_dsse(envelope: Envelope, key: PublicKey, artifact: Artifact) -> None:
 
 
 def _require_subject(statement: Statement, artifact: Artifact) -> None:
-    digests = []
+    subjects = []
     for subject in statement.subjects:
         for name, value in subject.digest.items():
-            digests.append(f"{name}:{value}")
+            subjects.append(f"{subject.name or 'unnamed'} ({name}:{value})")
             if _same(artifact, name, value):
                 return
     raise VerificationError(
         "artifact is not a subject of the in-toto statement",
-        expected=f"sha256:{artifact.sha256.hex()}",
-        found=", ".join(digests),
+        expected=f"one of {', '.join(subjects)}" if subjects else "a subject with a digest",
+        found=f"sha256:{artifact.sha256.hex()}",
     )
 
 

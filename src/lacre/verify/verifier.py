@@ -68,16 +68,18 @@ class Verifier:
         """Verify ``bundle`` for ``artifact`` (bytes, or ``sha256:<hex>``) under ``policy``."""
         parsed = bundle if isinstance(bundle, Bundle) else Bundle.parse(bundle)
         target = _artifact(artifact)
-        if parsed.message_signature is not None:  # first: a wrong artifact is named as such
+        # The artifact and its signature first: a wrong artifact, a changed signature or a
+        # wrong key is named as such, not by a later check it fails too.
+        if parsed.message_signature is not None:
             check_message_digest(parsed.message_signature, target)
         leaf, key = _signer(parsed, policy)
+        _check_signature(parsed, key, target)
         certificate = None if leaf is None else leaf.certificate
         evidence = Evidence(bundle=parsed, anchors=self.anchors, thresholds=self.thresholds)
         times = establish_times(evidence)
         if leaf is not None:
             check_certificate(leaf, times, self.anchors, ctlog_threshold=self.thresholds.ctlogs)
         log_ids = check_entries(evidence, Signed(parsed, target, key, certificate))
-        _check_signature(parsed, key, target)
         if certificate is not None and not isinstance(policy, ManagedKey):
             policy.check(certificate)
         return VerificationResult(

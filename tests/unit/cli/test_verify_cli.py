@@ -206,9 +206,11 @@ def test_a_key_signed_bundle_verifies_with_its_key() -> None:
 
 
 def test_a_key_signed_bundle_is_refused_with_another_key(tmp_path: Path) -> None:
+    signer = generate_signer()
     other = tmp_path / "other.pub"
-    other.write_bytes(generate_signer().public_key.pem)
-    refused(blob("managed-key-happy-path", "--key", str(other)), "public key", "expected key")
+    other.write_bytes(signer.public_key.pem)
+    result = blob("managed-key-happy-path", "--key", str(other))
+    refused(result, "artifact signature does not verify", signer.public_key.key_id.hex()[:16])
 
 
 def test_the_public_half_of_a_private_key_file_is_used(
@@ -218,7 +220,7 @@ def test_the_public_half_of_a_private_key_file_is_used(
     save_signer(signer, tmp_path / "k.key", b"secret")
     monkeypatch.setenv("LACRE_PASSWORD", "secret")
     result = blob("managed-key-happy-path", "--key", f"file:{tmp_path / 'k.key'}")
-    refused(result, "public key", f"expected key {signer.public_key.key_id.hex()[:16]}")
+    refused(result, "artifact signature does not verify", signer.public_key.key_id.hex()[:16])
 
 
 def test_a_keyless_bundle_is_refused_with_a_key() -> None:
