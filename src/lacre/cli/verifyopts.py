@@ -168,7 +168,13 @@ def load_public_key(value: str) -> PublicKey:
         raise ConfigError(f"cannot read the key {path}: {exc.strerror}") from None
     if b"PUBLIC KEY-----" in pem:
         return PublicKey.from_pem(pem)
-    return load_signer(f"file:{path}", key_passphrase).public_key
+    if b"PRIVATE KEY-----" in pem:
+        return load_signer(f"file:{path}", key_passphrase).public_key
+    raise InvalidInput(
+        f"key {path} holds no PEM key",
+        expected="a PUBLIC KEY block (or a private key file)",
+        found=f"{len(pem)} bytes of something else",
+    )
 
 
 def names_digest(file_or_digest: str) -> bool:

@@ -104,17 +104,7 @@ class Bundle:
     @classmethod
     def parse(cls, data: bytes | str) -> Bundle:
         """Parse a bundle document (JSON text) strictly."""
-        if len(data) > MAX_BUNDLE_BYTES:
-            raise TooLarge(
-                "bundle is too large", expected=f"<= {MAX_BUNDLE_BYTES} bytes", found=len(data)
-            )
-        try:
-            document = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            raise InvalidInput(
-                "bundle is not valid JSON", expected="a JSON object", found=str(exc)
-            ) from None
-        return cls.from_json(document)
+        return cls.from_json(pj.load_document(data, "bundle", limit=MAX_BUNDLE_BYTES))
 
     @classmethod
     def from_json(cls, value: object) -> Bundle:

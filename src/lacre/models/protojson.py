@@ -12,11 +12,12 @@ import base64
 import binascii
 import datetime as dt
 import functools
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from lacre.errors import InvalidInput
+from lacre.errors import InvalidInput, TooLarge
 from lacre.jsontypes import MISSING, type_name
 
 _B64 = re.compile(r"[A-Za-z0-9+/\-_]*={0,2}")
@@ -37,6 +38,33 @@ def get(document: Mapping[str, Any], name: str) -> object:
     if value is MISSING:
         value = document.get(snake(name), MISSING)
     return MISSING if value is None else value
+
+
+def load_document(data: bytes | str, what: str, *, limit: int) -> object:
+    """Parse ``what``, a JSON document of at most ``limit`` bytes or characters, in UTF-8.
+
+    An oversized, non-UTF-8 (RFC 8259 section 8.1), empty or malformed document is
+    refused with a message saying which.
+    """
+    if len(data) > limit:
+        raise TooLarge(f"{what} is too large", expected=f"<= {limit} bytes", found=len(data))
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"{what} is not UTF-8 text",
+                expected="JSON in UTF-8",
+                found=f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}",
+            ) from None
+    if not data.strip():
+        raise InvalidInput(f"{what} is empty", expected="a JSON object", found="no content")
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(
+            f"{what} is not valid JSON", expected="a JSON object", found=str(exc)
+        ) from None
 
 
 def mapping(value: object, path: str) -> Mapping[str, Any]:

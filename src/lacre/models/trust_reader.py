@@ -9,13 +9,12 @@ A log key this package cannot use (an unsupported algorithm) is kept with
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from cryptography import x509
 
-from lacre.errors import InvalidInput, TooLarge
+from lacre.errors import InvalidInput
 from lacre.jsontypes import MISSING, type_name
 from lacre.keys import PublicKey
 from lacre.models import protojson as pj
@@ -91,16 +90,7 @@ class TrustedRoot:
     @classmethod
     def parse(cls, data: bytes | str) -> TrustedRoot:
         """Parse ``trusted_root.json`` text."""
-        if len(data) > MAX_TRUSTED_ROOT_BYTES:
-            raise TooLarge(
-                "trusted root is too large",
-                expected=f"<= {MAX_TRUSTED_ROOT_BYTES} bytes",
-                found=len(data),
-            )
-        try:
-            document = json.loads(data)
-        except (ValueError, RecursionError) as exc:
-            raise InvalidInput("trusted root is not valid JSON", found=str(exc)) from None
+        document = pj.load_document(data, "trusted root", limit=MAX_TRUSTED_ROOT_BYTES)
         return cls.from_json(document)
 
     @classmethod

@@ -10,7 +10,6 @@ the OIDC issuer are the first valid entries.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,13 +54,7 @@ class SigningServices:
 
 def load_json(data: bytes | str, what: str) -> Mapping[str, Any]:
     """Parse a JSON document of at most :data:`MAX_CONFIG_BYTES`, naming ``what`` on error."""
-    if len(data) > MAX_CONFIG_BYTES:
-        raise TooLarge(f"{what} is too large", expected=f"<= {MAX_CONFIG_BYTES}", found=len(data))
-    try:
-        document = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidInput(f"{what} is not valid JSON", found=str(exc)) from None
-    return pj.mapping(document, what)
+    return pj.mapping(pj.load_document(data, what, limit=MAX_CONFIG_BYTES), what)
 
 
 def trust_config_root(document: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -267,17 +267,23 @@ def check_issued_by(
     its signed part must name too (RFC 5280 4.1.1.2).
     """
     signed, signer = _path_certificate(child), _path_certificate(issuer)
+    child_cert, issuer_cert = signed.certificate, signer.certificate
+    refusal = f"certificate {_name(child_cert)} is not signed by {_name(issuer_cert)}"
     try:
-        if signed.layout.issuer != signer.layout.subject:
-            raise ValueError("the issuer names differ")
-        _verify_signed_by(signed, signer.public_key)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm) as exc:
-        child_cert, issuer_cert = signed.certificate, signer.certificate
+        names_differ = signed.layout.issuer != signer.layout.subject
+        if not names_differ:
+            _verify_signed_by(signed, signer.public_key)
+    except InvalidSignature:
+        raise VerificationError(f"{refusal}: its signature does not verify with that key") from None
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise VerificationError(f"{refusal}: {exc}") from None
+    if names_differ:
+        expected, found = issuer_cert.subject.rfc4514_string(), child_cert.issuer.rfc4514_string()
         raise VerificationError(
-            f"certificate {_name(child_cert)} is not signed by {_name(issuer_cert)}",
-            expected=f"issuer {issuer_cert.subject.rfc4514_string()}",
-            found=f"issuer {child_cert.issuer.rfc4514_string()} ({exc or 'bad signature'})",
-        ) from None
+            f"{refusal}: the issuer names differ",
+            expected=f"issuer {expected}",
+            found=f"issuer {found}" + (" (encoded otherwise)" if found == expected else ""),
+        )
 
 
 def _verify_signed_by(cert: PathCertificate, key: PublicKeyTypes) -> None:

@@ -213,6 +213,14 @@ def test_a_key_signed_bundle_is_refused_with_another_key(tmp_path: Path) -> None
     refused(result, "artifact signature does not verify", signer.public_key.key_id.hex()[:16])
 
 
+def test_a_key_file_holding_no_pem_key_is_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "k.txt"
+    junk.write_text("hello\n")
+    result = blob("managed-key-happy-path", "--key", str(junk))
+    refused(result, f"key {junk} holds no PEM key: expected a PUBLIC KEY block")
+    assert "not a usable PEM private key" not in result.stderr
+
+
 def test_the_public_half_of_a_private_key_file_is_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

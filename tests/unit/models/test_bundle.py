@@ -243,6 +243,23 @@ def test_hostile_documents_are_refused(data: bytes) -> None:
         Bundle.parse(data)
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "bundle is empty: expected a JSON object, found no content"),
+        (b" \n\t", "bundle is empty"),
+        ('{"a": "\u00e9"}'.encode("utf-16"), "bundle is not UTF-8 text: expected JSON in UTF-8"),
+        (b'{"a": "\xff"}', "bundle is not UTF-8 text: .* found byte 0xff at offset 7"),
+        (b"\xef\xbb\xbf{}", "bundle is not valid JSON: .*BOM"),
+        (b'{"a": }', "bundle is not valid JSON: expected a JSON object, found Expecting value"),
+    ],
+    ids=["empty", "blank", "utf-16", "latin-1", "bom", "syntax"],
+)
+def test_what_is_wrong_with_an_unreadable_document_is_named(data: bytes, message: str) -> None:
+    with pytest.raises(InvalidInput, match=f"^{message}"):
+        Bundle.parse(data)
+
+
 def test_oversized_bundle_is_refused_before_parsing() -> None:
     with pytest.raises(TooLarge):
         Bundle.parse(b" " * (MAX_BUNDLE_BYTES + 1))
