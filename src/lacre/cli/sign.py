@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lacre.cli.outputs import check_writable, write_output
-from lacre.cli.passphrase import PASSWORD_ENV, key_passphrase
+from lacre.cli.passphrase import ask_password, key_passphrase
 from lacre.cli.reporting import reports_errors
 from lacre.cli.trustopts import (
     TrustChoice,
@@ -190,24 +190,21 @@ def attest(
 @click.option("--output-prefix", default="lacre", show_default=True, help="Write P.key and P.pub.")
 @reports_errors
 def generate_key_pair(output_prefix: str) -> None:
-    """Write an ECDSA P-256 key pair: PREFIX.key (encrypted PKCS#8 PEM) and PREFIX.pub."""
+    """Write an ECDSA P-256 key pair: PREFIX.key (encrypted PKCS#8 PEM) and PREFIX.pub.
+
+    The password comes from LACRE_PASSWORD, else is asked for twice; with an
+    empty password the key is written unencrypted, with a warning.
+    """
     from lacre.keys import generate_signer, save_signer
 
     key_file, pub_file = Path(f"{output_prefix}.key"), Path(f"{output_prefix}.pub")
     for path in (key_file, pub_file):
         if path.exists():
             raise ConfigError(f"{path} already exists", expected="a new file name")
-    if PASSWORD_ENV in os.environ:
-        password = os.environ[PASSWORD_ENV]
-    else:
-        password = click.prompt(
-            "Password for the private key",
-            hide_input=True,
-            confirmation_prompt=True,
-            default="",
-            show_default=False,
-        )
+    password = ask_password("Password for the private key", confirm=True)
+    if not password:
+        click.echo(f"warning: an empty password: {key_file} is not encrypted", err=True)
     signer = generate_signer()
-    save_signer(signer, key_file, str(password).encode() or None)
+    save_signer(signer, key_file, password.encode() or None)
     pub_file.write_bytes(signer.public_key.pem)
     click.echo(f"wrote {key_file} and {pub_file}", err=True)
