@@ -21,6 +21,7 @@ from lacre.cli.reporting import reports_errors
 from lacre.cli.stacking import with_options
 from lacre.cli.trustopts import signing_options, trust_options
 from lacre.cli.verifyopts import (
+    PREDICATE_TYPE_HELP,
     identity_options,
     names_digest,
     policy_from_options,
@@ -151,7 +152,7 @@ def sign_image(
 @click.command("attest")
 @click.argument("image")
 @click.option("--predicate", type=_FILE, required=True, help="The predicate (a JSON object).")
-@click.option("--type", "type_", required=True, metavar="TYPE", help="Short name or URI.")
+@click.option("--type", "type_", required=True, metavar="TYPE", help=PREDICATE_TYPE_HELP)
 @_storage_option
 @click.option("--recursive", is_flag=True, help="Also attest every platform image of an index.")
 @registry_options
@@ -204,7 +205,7 @@ def verify_image(image: str, recursive: bool, cache: Path | None, **options: Any
 
 @click.command("verify-attestation")
 @click.argument("image")
-@click.option("--type", "type_", required=True, metavar="TYPE", help="Short name or URI.")
+@click.option("--type", "type_", required=True, metavar="TYPE", help=PREDICATE_TYPE_HELP)
 @click.option("--recursive", is_flag=True, help="Also verify every platform image of an index.")
 @_CACHE
 @identity_options

@@ -20,6 +20,7 @@ from lacre.cli.trustopts import (
     signing_options,
     trust_options,
 )
+from lacre.cli.verifyopts import PREDICATE_TYPE_HELP
 from lacre.errors import ConfigError
 
 TOKEN_ENV = "SIGSTORE_ID_TOKEN"  # noqa: S105 - the variable name, not a secret
@@ -161,9 +162,13 @@ def sign_blob(files: tuple[Path, ...], bundle: Path | None, **options: Any) -> N
     "type_",
     required=True,
     metavar="TYPE",
-    help="slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom, or a URI.",
+    help=PREDICATE_TYPE_HELP,
 )
-@click.option("--bundle", type=_OUT, help="Where to write the bundle (one FILE only).")
+@click.option(
+    "--bundle",
+    type=_OUT,
+    help="Where to write the bundle (default FILE.sigstore.json; needed with several FILEs).",
+)
 @trust_options
 @signing_options
 @reports_errors

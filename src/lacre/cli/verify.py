@@ -17,6 +17,7 @@ import click
 from lacre.cli.reporting import reports_errors
 from lacre.cli.trustopts import trust_options
 from lacre.cli.verifyopts import (
+    PREDICATE_TYPE_HELP,
     identity_options,
     load_artifact,
     names_digest,
@@ -39,9 +40,10 @@ def _verify(
         if names_digest(file_or_digest):
             raise click.UsageError("with a digest in place of FILE, name the bundle with --bundle")
         bundle = Path(f"{file_or_digest}.sigstore.json")
+    artifact = load_artifact(file_or_digest)  # a missing FILE is named before its bundle
     policy = policy_from_options(options)
     verifier = verifier_from_options(options)
-    return verifier.verify(read_bundle(bundle), load_artifact(file_or_digest), policy)
+    return verifier.verify(read_bundle(bundle), artifact, policy)
 
 
 @click.command("verify-blob")
@@ -69,7 +71,7 @@ def verify_blob(file_or_digest: str, bundle: Path | None, **options: Any) -> Non
     "type_",
     required=True,
     metavar="TYPE",
-    help="slsaprovenance1, spdxjson, cyclonedx, vuln, openvex, custom, or a predicate type URI.",
+    help=PREDICATE_TYPE_HELP,
 )
 @identity_options
 @trust_options

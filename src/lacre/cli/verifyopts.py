@@ -51,16 +51,27 @@ class IdentityRequest:
         return named + [f"--certificate-github-workflow-{claim}" for claim, _ in self.github]
 
 
+PREDICATE_TYPE_HELP = (
+    "slsaprovenance1, slsaprovenance02, spdxjson, cyclonedx, vuln, openvex, custom, "
+    "or a predicate type URI."
+)
+"""The help of every ``--type`` option: the short names :mod:`lacre.sign.statement` knows."""
+
+
 def identity_options(command: F) -> F:
     """Add the certificate identity, issuer and GitHub workflow options, and ``--key``."""
     options = [
         click.option("--certificate-identity", metavar="ID", help="Expected identity (SAN)."),
         click.option(
-            "--certificate-identity-regexp", metavar="RE", help="Regexp the identity must match."
+            "--certificate-identity-regexp",
+            metavar="RE",
+            help="Python regexp the whole identity must match (anchored at both ends).",
         ),
         click.option("--certificate-oidc-issuer", metavar="URL", help="Expected OIDC issuer."),
         click.option(
-            "--certificate-oidc-issuer-regexp", metavar="RE", help="Regexp the issuer must match."
+            "--certificate-oidc-issuer-regexp",
+            metavar="RE",
+            help="Python regexp the whole issuer must match (anchored at both ends).",
         ),
         *(
             click.option(

@@ -9,6 +9,8 @@ import sys
 import pytest
 
 from lacre.cli import main as entry
+from lacre.cli.verifyopts import PREDICATE_TYPE_HELP
+from lacre.sign.statement import PREDICATE_TYPES
 
 
 @pytest.mark.parametrize(
@@ -118,3 +120,8 @@ def test_output_that_cannot_be_flushed_keeps_the_interpreter_exit(
     with pytest.raises(SystemExit) as ended:
         _run(monkeypatch, ["verify-blob"], SystemExit(0))
     assert ended.value.code == 0
+
+
+def test_every_predicate_type_short_name_is_in_the_type_help() -> None:
+    named = [name.strip() for name in PREDICATE_TYPE_HELP.split(",")[:-1]]
+    assert named == list(PREDICATE_TYPES)

@@ -255,6 +255,8 @@ def test_a_missing_bundle_is_refused(tmp_path: Path) -> None:
 def test_a_missing_artifact_is_refused(tmp_path: Path) -> None:
     missing = str(tmp_path / "none.txt")
     refused(blob("happy-path-v0.3", *KEYLESS, artifact=missing), "cannot read the artifact")
+    without_bundle = run("verify-blob", missing, *KEYLESS)  # its default bundle is missing too
+    refused(without_bundle, f"cannot read the artifact {missing}")
 
 
 def test_a_malformed_bundle_is_refused() -> None:
