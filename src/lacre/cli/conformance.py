@@ -63,7 +63,7 @@ def verify_bundle(
     trusted_root: Path | None,
     file_or_digest: str,
 ) -> None:
-    """Verify a bundle for a file (or ``sha256:<hex>`` digest); exit 0 when it verifies."""
+    """Verify a bundle for a file (or a sha256:<hex> digest); exit 0 when it verifies."""
     verifier = _verifier(trusted_root, staging=staging)
     request = IdentityRequest(identity=identity, issuer=issuer)
     policy = build_policy(request, str(key_path) if key_path is not None else None)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import gc
 import io
 import sys
+from collections.abc import Iterator
 
+import click
 import pytest
+from click.testing import CliRunner
 
 from lacre.cli import main as entry
+from lacre.cli.conformance import cli as conformance_cli
+from lacre.cli.main import cli
 from lacre.cli.verifyopts import PREDICATE_TYPE_HELP
 from lacre.sign.statement import PREDICATE_TYPES
 
@@ -125,3 +130,22 @@ def test_output_that_cannot_be_flushed_keeps_the_interpreter_exit(
 def test_every_predicate_type_short_name_is_in_the_type_help() -> None:
     named = [name.strip() for name in PREDICATE_TYPE_HELP.split(",")[:-1]]
     assert named == list(PREDICATE_TYPES)
+
+
+def _commands(command: click.Command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    yield path
+    if isinstance(command, click.Group):
+        context = click.Context(command)
+        for name in command.list_commands(context):
+            found = command.get_command(context, name)
+            assert found is not None
+            yield from _commands(found, (*path, name))
+
+
+@pytest.mark.parametrize("root", [cli, conformance_cli], ids=["lacre", "lacre-conformance"])
+def test_every_help_renders_as_plain_text(root: click.Group) -> None:
+    for path in _commands(root, ()):
+        result = CliRunner().invoke(root, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        for markup in ("``", ":func:", ":class:", ":mod:"):
+            assert markup not in result.output, (path, result.output)
