@@ -15,6 +15,7 @@ from lacre.verify.anchors import TrustAnchors
 from lacre.verify.chain import PathCertificate, check_issued_by, check_leaf_profile
 from lacre.verify.sct import verify_embedded_scts
 from lacre.verify.timestamps import VerifiedTime
+from lacre.x509.certificates import asn1_error
 
 
 def load_leaf(certificates: Sequence[bytes]) -> PathCertificate:
@@ -81,7 +82,7 @@ def _load(der: bytes, number: int) -> x509.Certificate:
         raise VerificationError(
             f"bundle certificate {number} is not a DER X.509 certificate",
             expected="DER",
-            found=str(exc),
+            found=asn1_error(exc),
         ) from None
 
 

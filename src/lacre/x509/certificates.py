@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from cryptography import x509
@@ -21,6 +22,34 @@ FULCIO_USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
 """SAN ``otherName`` type Fulcio uses for a bare username (DER ``UTF8String``)."""
 
 
+_PARSE_ERROR = re.compile(r"ParseError \{ kind: (\w+)[^\n]*?(?:location: \[([^\]]*)\])?[ }]*$")
+_PARSE_KINDS = {
+    "ShortData": "truncated data",
+    "ExtraData": "data after the end",
+    "InvalidLength": "an invalid length",
+    "UnexpectedTag": "an unexpected tag",
+    "InvalidValue": "an invalid value",
+    "InvalidTag": "an invalid tag",
+    "InvalidSetOrdering": "a SET out of order",
+    "EncodedDefault": "an encoded DEFAULT value",
+    "IntegerOverflow": "an integer overflow",
+}
+
+
+def asn1_error(exc: Exception) -> str:
+    """``cryptography``'s DER parse error in words (``truncated data in Certificate::tbs_cert``).
+
+    Text that is not such an error is returned as it is.
+    """
+    text = str(exc)
+    found = _PARSE_ERROR.search(text)
+    if found is None or found.group(1) not in _PARSE_KINDS:
+        return text
+    where = found.group(2)
+    place = f" in {where.replace(chr(34), '')}" if where else ""
+    return f"{_PARSE_KINDS[found.group(1)]}{place}"
+
+
 def load_certificate(data: bytes) -> x509.Certificate:
     """Parse one X.509 certificate given as PEM (``CERTIFICATE`` block) or DER."""
     if b"-----BEGIN" in data:
@@ -32,7 +61,9 @@ def load_certificate(data: bytes) -> x509.Certificate:
         return x509.load_der_x509_certificate(data)
     except ValueError as exc:
         raise InvalidInput(
-            "certificate is neither PEM nor DER", expected="an X.509 certificate", found=str(exc)
+            "certificate is neither PEM nor DER",
+            expected="an X.509 certificate",
+            found=asn1_error(exc),
         ) from exc
 
 
@@ -48,7 +79,7 @@ def extension_map(cert: x509.Certificate) -> ExtensionMap:
         try:
             found = {extension.oid: extension for extension in cert.extensions}
         except (ValueError, x509.DuplicateExtension) as exc:
-            raise InvalidInput(f"certificate extensions are malformed: {exc}") from None
+            raise InvalidInput(f"certificate extensions are malformed: {asn1_error(exc)}") from None
         _EXTENSION_MAPS.put(found, cert)
     return found
 

@@ -14,7 +14,7 @@ from cryptography.x509.oid import NameOID
 
 from lacre.errors import InvalidInput
 from lacre.x509 import canonical_pem, is_ca, load_certificate, subject_identities
-from lacre.x509.certificates import FULCIO_USERNAME_OID, extension_map
+from lacre.x509.certificates import FULCIO_USERNAME_OID, asn1_error, extension_map
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -139,3 +139,41 @@ def test_extension_map_is_built_once_per_certificate_object() -> None:
     again = x509.load_der_x509_certificate(cert.public_bytes(serialization.Encoding.DER))
     assert extension_map(again) is not first
     assert extension_map(again) == first
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            'error parsing asn1 value: ParseError { kind: InvalidLength, location: ["Certificate::'
+            'tbs_cert"] }',
+            "an invalid length in Certificate::tbs_cert",
+        ),
+        ("error parsing asn1 value: ParseError { kind: ExtraData }", "data after the end"),
+        (
+            "error parsing asn1 value: ParseError { kind: ShortData { needed: 610 } }",
+            "truncated data",
+        ),
+        (
+            "error parsing asn1 value: ParseError { kind: UnexpectedTag { actual: Tag { value: 2, "
+            'constructed: false, class: Universal } }, location: ["Certificate::tbs_cert"] }',
+            "an unexpected tag in Certificate::tbs_cert",
+        ),
+        (
+            "error parsing asn1 value: ParseError { kind: NewKind }",
+            "error parsing asn1 value: ParseError { kind: NewKind }",
+        ),
+        ("something else", "something else"),
+    ],
+    ids=["length", "extra", "short", "tag", "unknown kind", "not a parse error"],
+)
+def test_der_parse_errors_are_put_in_words(text: str, words: str) -> None:
+    assert asn1_error(ValueError(text)) == words
+
+
+@pytest.mark.parametrize("cut", [1, 100, -1])
+def test_a_damaged_certificate_is_described_in_words(cut: int) -> None:
+    der = make().public_bytes(serialization.Encoding.DER)
+    damaged = der + b"\x00" if cut == -1 else der[:cut]
+    with pytest.raises(InvalidInput, match=r"found (truncated data|data after the end)"):
+        load_certificate(damaged)
