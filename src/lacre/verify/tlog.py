@@ -75,6 +75,7 @@ def verify_proof(entry: TransparencyLogEntry, log: TrustedLog, anchors: TrustAnc
         raise VerificationError(
             "log entry has no canonicalized body", expected="the entry body", found="none"
         )
+    _check_index(entry, proof)
     root_hash = proof.root_hash
     if proof.checkpoint is not None:
         root_hash = _checkpoint(entry, proof, log, anchors).root_hash
@@ -90,6 +91,20 @@ def verify_proof(entry: TransparencyLogEntry, log: TrustedLog, anchors: TrustAnc
         if isinstance(exc, VerificationError):
             raise VerificationError(f"inclusion proof does not verify: {exc}") from exc
         raise VerificationError(f"inclusion proof is malformed: {exc}") from exc
+
+
+def _check_index(entry: TransparencyLogEntry, proof: InclusionProof) -> None:
+    """A Rekor v2 entry's index is its proof's: nothing else vouches for it.
+
+    A Rekor v1 entry's index is signed by its SET and may differ from the proof's, which
+    counts within the log's current shard.
+    """
+    if is_rekor_v2(entry) and entry.log_index != proof.log_index:
+        raise VerificationError(
+            "log entry index differs from its inclusion proof's",
+            expected=proof.log_index,
+            found=entry.log_index,
+        )
 
 
 def _checkpoint(
