@@ -41,6 +41,7 @@ from lacre.transparency.ct import (
     timestamped_entry_leaf,
 )
 from lacre.transparency.ct_precert import POISON_OID, precert_tbs
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE
 from lacre.x509.identity_cache import IdentityCache
 
 MAX_CHAIN = 10
@@ -213,7 +214,7 @@ def _digitally_signed(signature: bytes) -> bytes:
 def _parse(der: bytes, position: int) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except UNREADABLE_CERTIFICATE as exc:
         raise InvalidInput(f"chain[{position}] is not a DER certificate: {exc}") from exc
 
 

@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 import threading
+import warnings
 from typing import NoReturn
 
 import click
@@ -108,7 +109,13 @@ def main() -> None:
     The verification commands (:data:`_ENDS_AT_ONCE`) also end without the
     interpreter's teardown, which would otherwise unload every module and free
     every object one by one, for a process about to end: see :func:`_end_now`.
+
+    Python warnings (``cryptography``'s about oddly encoded certificates, for one)
+    are not shown: every refusal is one error line, and a certificate that is
+    merely odd is no one's mistake the user can mend. ``python -W`` shows them.
     """
+    if not sys.warnoptions:
+        warnings.simplefilter("ignore")
     command = _command(sys.argv[1:])
     if command not in _LONG_RUNNING:
         gc.disable()

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from lacre.clients.http import check_status, json_object, json_request, new_client, send
 from lacre.errors import NetworkError
 from lacre.keys import PublicKey
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE
 
 SERVICE = "certificate authority"
 PATH = "/api/v2/signingCert"
@@ -89,7 +90,7 @@ def _certificate(item: object, position: int) -> x509.Certificate:
         )
     try:
         return x509.load_pem_x509_certificate(item.encode("utf-8"))
-    except (ValueError, UnicodeEncodeError) as exc:
+    except (*UNREADABLE_CERTIFICATE, UnicodeEncodeError) as exc:
         raise NetworkError(
             f"certificate {position} of the chain is not a PEM certificate: {exc}"
         ) from None

@@ -26,7 +26,7 @@ from lacre.oci import mediatypes as mt
 from lacre.oci.legacy import SignatureLayer
 from lacre.oci.rekorbundle import RekorBundle
 from lacre.verify.chain import check_issued_by
-from lacre.x509.certificates import canonical_pem
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE, canonical_pem
 
 LEGACY_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle+json;version=0.1"
 """The bundle version a legacy signature is equivalent to (SET, no inclusion proof)."""
@@ -168,7 +168,7 @@ def _pem(cert: x509.Certificate) -> str:
 def _der(pem: str) -> bytes:
     try:
         cert = x509.load_pem_x509_certificate(pem.encode())
-    except ValueError:
+    except UNREADABLE_CERTIFICATE:
         raise InvalidInput(
             "the legacy signature's certificate annotation is not a PEM certificate",
             found=repr(pem[:60]),

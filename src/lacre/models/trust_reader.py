@@ -19,6 +19,7 @@ from lacre.jsontypes import MISSING, type_name
 from lacre.keys import PublicKey
 from lacre.models import protojson as pj
 from lacre.record import record
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE
 
 TRUSTED_ROOT_MEDIA_TYPES = (
     "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
@@ -177,7 +178,7 @@ def _certificate(value: object, path: str) -> x509.Certificate:
     der = pj.b64bytes(pj.mapping(value, path), "rawBytes", path)
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except UNREADABLE_CERTIFICATE as exc:
         raise InvalidInput(
             f"{path}.rawBytes is not a DER certificate", expected="X.509 DER", found=str(exc)
         ) from None

@@ -28,6 +28,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from lacre.errors import ConfigError, InvalidInput
 from lacre.keys import PublicKey, Signer
 from lacre.x509.builders import certificate_builder, key_usage
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE
 
 _HASHES: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
     "sha256": hashes.SHA256(),
@@ -80,7 +81,7 @@ class TsaChain:
             )
         try:
             certs = x509.load_pem_x509_certificates(data)
-        except ValueError as exc:
+        except UNREADABLE_CERTIFICATE as exc:
             raise ConfigError(f"TSA chain is not valid PEM: {exc}") from exc
         return chain_from_certificates(certs)
 

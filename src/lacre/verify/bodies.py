@@ -25,6 +25,7 @@ from lacre.models.bundle import HASH_ALGORITHMS, Bundle
 from lacre.models.tlog_entry import TransparencyLogEntry
 from lacre.record import record
 from lacre.verify.artifact import Artifact
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE
 
 if TYPE_CHECKING:
     from lacre.dsse import Envelope
@@ -251,7 +252,7 @@ def _same_verifier(verifier: Mapping[str, Any], signed: Signed, path: str) -> No
 def _certificate(data: bytes, load: Callable[[bytes], x509.Certificate]) -> x509.Certificate:
     try:
         return load(data)
-    except ValueError as exc:
+    except UNREADABLE_CERTIFICATE as exc:
         raise VerificationError(f"log entry certificate is malformed: {exc}") from None
 
 

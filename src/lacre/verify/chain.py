@@ -27,7 +27,7 @@ from lacre.errors import InvalidInput, VerificationError
 from lacre.keys.public import ecdsa_parameters
 from lacre.models.trust_reader import Authority
 from lacre.verify.lru import CACHE_SIZE, Lru
-from lacre.x509.certificates import extension_map
+from lacre.x509.certificates import asn1_error, extension_map
 from lacre.x509.layout import CertificateLayout
 
 _CODE_SIGNING = ExtendedKeyUsageOID.CODE_SIGNING
@@ -231,7 +231,7 @@ def check_valid_at(cert: x509.Certificate, at: dt.datetime, position: int) -> No
     """Raise :class:`VerificationError` unless ``cert`` (path ``position``) is valid at ``at``."""
     if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
         raise VerificationError(
-            f"certificate {position} of the path ({_name(cert)}) is not valid at that time",
+            f"certificate {position} of the path ({subject_text(cert)}) is not valid at that time",
             expected=f"{cert.not_valid_before_utc.isoformat()} .. "
             f"{cert.not_valid_after_utc.isoformat()}",
             found=at.isoformat(),
@@ -268,7 +268,7 @@ def check_issued_by(
     """
     signed, signer = _path_certificate(child), _path_certificate(issuer)
     child_cert, issuer_cert = signed.certificate, signer.certificate
-    refusal = f"certificate {_name(child_cert)} is not signed by {_name(issuer_cert)}"
+    refusal = f"certificate {subject_text(child_cert)} is not signed by {subject_text(issuer_cert)}"
     try:
         names_differ = signed.layout.issuer != signer.layout.subject
         if not names_differ:
@@ -278,7 +278,8 @@ def check_issued_by(
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise VerificationError(f"{refusal}: {exc}") from None
     if names_differ:
-        expected, found = issuer_cert.subject.rfc4514_string(), child_cert.issuer.rfc4514_string()
+        expected = _readable(lambda: issuer_cert.subject)
+        found = _readable(lambda: child_cert.issuer)
         raise VerificationError(
             f"{refusal}: the issuer names differ",
             expected=f"issuer {expected}",
@@ -326,7 +327,7 @@ def _check_code_signing_allowed(cert: x509.Certificate, *, position: int) -> Non
     extended = _extension(cert, x509.ExtendedKeyUsage)
     if extended is not None and _CODE_SIGNING not in extended and _ANY_USAGE not in extended:
         raise VerificationError(
-            f"issuer {_name(cert)} (path position {position}) does not allow code signing",
+            f"issuer {subject_text(cert)} (path position {position}) does not allow code signing",
             expected="codeSigning in its extended key usage",
             found=", ".join(o.dotted_string for o in extended),
         )
@@ -337,19 +338,21 @@ def _check_issuer_may_sign(cert: x509.Certificate, *, intermediates_below: int) 
     constraints = _basic_constraints(cert)
     if constraints is None or not constraints.ca:
         raise VerificationError(
-            f"issuer {_name(cert)} is not a CA", expected="CA:TRUE", found="CA:FALSE or absent"
+            f"issuer {subject_text(cert)} is not a CA",
+            expected="CA:TRUE",
+            found="CA:FALSE or absent",
         )
     limit = constraints.path_length
     if limit is not None and intermediates_below > limit:
         raise VerificationError(
-            f"path length constraint of {_name(cert)} is exceeded",
+            f"path length constraint of {subject_text(cert)} is exceeded",
             expected=f"<= {limit} intermediates below it",
             found=intermediates_below,
         )
     usage = _extension(cert, x509.KeyUsage)
     if usage is not None and not usage.key_cert_sign:
         raise VerificationError(
-            f"issuer {_name(cert)} may not sign certificates",
+            f"issuer {subject_text(cert)} may not sign certificates",
             expected="keyCertSign",
             found="a KeyUsage without keyCertSign",
         )
@@ -363,17 +366,26 @@ def _extension(cert: x509.Certificate, kind: type[_T]) -> _T | None:
     try:
         extension = extension_map(cert).get(kind.oid)
     except InvalidInput as exc:
-        raise VerificationError(f"certificate {_name(cert)}: {exc}") from None
+        raise VerificationError(f"certificate {subject_text(cert)}: {exc}") from None
     if extension is None:
         return None
     value = extension.value
     if not isinstance(value, kind):
         raise VerificationError(
-            f"certificate {_name(cert)} has a malformed {kind.__name__} extension",
+            f"certificate {subject_text(cert)} has a malformed {kind.__name__} extension",
             found=type(value).__name__,
         )
     return value
 
 
-def _name(cert: x509.Certificate) -> str:
-    return cert.subject.rfc4514_string() or "empty subject"
+def subject_text(cert: x509.Certificate) -> str:
+    """``cert``'s subject for messages: RFC 4514 text, ``empty subject``, or why unreadable."""
+    return _readable(lambda: cert.subject) or "empty subject"
+
+
+def _readable(name: Callable[[], x509.Name]) -> str:
+    """A name as RFC 4514 text; ``cryptography`` parses names when first read, and may fail."""
+    try:
+        return name().rfc4514_string()
+    except ValueError as exc:
+        return f"an unreadable name ({asn1_error(exc)})"

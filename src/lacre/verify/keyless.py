@@ -12,10 +12,15 @@ from cryptography import x509
 
 from lacre.errors import VerificationError
 from lacre.verify.anchors import TrustAnchors
-from lacre.verify.chain import PathCertificate, check_issued_by, check_leaf_profile
+from lacre.verify.chain import (
+    PathCertificate,
+    check_issued_by,
+    check_leaf_profile,
+    subject_text,
+)
 from lacre.verify.sct import verify_embedded_scts
 from lacre.verify.timestamps import VerifiedTime
-from lacre.x509.certificates import asn1_error
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE, asn1_error
 
 
 def load_leaf(certificates: Sequence[bytes]) -> PathCertificate:
@@ -30,7 +35,7 @@ def load_leaf(certificates: Sequence[bytes]) -> PathCertificate:
             raise VerificationError(
                 "bundle certificate chain contains a self-signed (root) certificate",
                 expected="the signing certificate and, at most, intermediates",
-                found=f"certificate {number}: {cert.certificate.subject.rfc4514_string()}",
+                found=f"certificate {number}: {subject_text(cert.certificate)}",
             )
     return loaded[0]
 
@@ -78,7 +83,7 @@ def _check_validity(leaf: x509.Certificate, verified: VerifiedTime) -> None:
 def _load(der: bytes, number: int) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except UNREADABLE_CERTIFICATE as exc:
         raise VerificationError(
             f"bundle certificate {number} is not a DER X.509 certificate",
             expected="DER",

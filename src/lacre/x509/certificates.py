@@ -18,6 +18,10 @@ ExtensionMap = Mapping[x509.ObjectIdentifier, x509.Extension[x509.ExtensionType]
 
 _EXTENSION_MAPS: IdentityCache[ExtensionMap] = IdentityCache(8)
 
+UNREADABLE_CERTIFICATE = (ValueError, x509.InvalidVersion)
+"""What ``cryptography`` raises for certificate bytes it cannot load (a version other than
+v1 to v3 is not a ``ValueError``)."""
+
 FULCIO_USERNAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.7")
 """SAN ``otherName`` type Fulcio uses for a bare username (DER ``UTF8String``)."""
 
@@ -55,11 +59,11 @@ def load_certificate(data: bytes) -> x509.Certificate:
     if b"-----BEGIN" in data:
         try:
             return x509.load_pem_x509_certificate(data)
-        except ValueError as exc:
+        except UNREADABLE_CERTIFICATE as exc:
             raise InvalidInput(f"certificate is not a valid PEM CERTIFICATE: {exc}") from exc
     try:
         return x509.load_der_x509_certificate(data)
-    except ValueError as exc:
+    except UNREADABLE_CERTIFICATE as exc:
         raise InvalidInput(
             "certificate is neither PEM nor DER",
             expected="an X.509 certificate",

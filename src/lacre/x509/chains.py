@@ -9,6 +9,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 
 from lacre.errors import InvalidInput
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE
 from lacre.x509.profile import CaChain
 
 MAX_CHAIN_PEM_BYTES = 64 * 1024
@@ -29,7 +30,7 @@ def parse_ca_chain(pem: bytes, *, now: dt.datetime, where: str = "CA chain") -> 
         )
     try:
         certificates = x509.load_pem_x509_certificates(pem)
-    except ValueError as exc:
+    except UNREADABLE_CERTIFICATE as exc:
         raise InvalidInput(f"{where} is not PEM certificates: {exc}") from None
     if len(certificates) != 2:
         raise InvalidInput(

@@ -26,6 +26,7 @@ from lacre.transparency.ct import (
 )
 from lacre.x509.fulcio import FulcioClaims
 from lacre.x509.profile import CaChain, LeafProfile, ca_chain, encode_sct_list
+from tests.unit.x509.damaged import with_invalid_version
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -121,6 +122,10 @@ def test_bad_chains_are_refused_and_nothing_is_logged(
         ([precert], "chain length"),
         ([precert] * 11, "chain length"),
         ([b"garbage", _der(chain.intermediate)], r"chain\[0\] is not a DER certificate"),
+        (
+            [with_invalid_version(precert), _der(chain.intermediate)],
+            r"chain\[0\] is not a DER certificate: 106 is not a valid X509 version",
+        ),
         ([precert, _der(chain.root)], r"chain\[0\] is not issued by chain\[1\]"),
         (
             [other_precert, _der(stranger.intermediate), _der(stranger.root)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import io
 import sys
+import warnings
 from collections.abc import Iterator
 
 import click
@@ -149,3 +150,22 @@ def test_every_help_renders_as_plain_text(root: click.Group) -> None:
         assert result.exit_code == 0, (path, result.output)
         for markup in ("``", ":func:", ":class:", ":mod:"):
             assert markup not in result.output, (path, result.output)
+
+
+@pytest.mark.parametrize(("options", "shown"), [([], False), (["default"], True)])
+def test_python_warnings_are_not_shown_unless_asked_for(
+    monkeypatch: pytest.MonkeyPatch, options: list[str], shown: bool
+) -> None:
+    def warn() -> None:
+        warnings.warn("an oddly encoded certificate", UserWarning, stacklevel=1)
+
+    monkeypatch.setattr(entry, "cli", warn)
+    monkeypatch.setattr(sys, "argv", ["lacre", "log", "fsck"])
+    monkeypatch.setattr(sys, "warnoptions", options)  # what python -W sets
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            entry.main()
+        finally:
+            gc.enable()
+    assert ("an oddly encoded certificate" in [str(w.message) for w in caught]) is shown

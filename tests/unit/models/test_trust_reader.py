@@ -20,6 +20,7 @@ from lacre.models.trust_reader import (
 )
 from lacre.models.trusted_root import TransparencyLogKey, trusted_root
 from lacre.verify.roots import public_good_trusted_root, public_good_trusted_root_bytes
+from tests.unit.x509.damaged import with_invalid_version
 
 START = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 CASES = Path(__file__).resolve().parents[2] / "assets/conformance/bundle-verify"
@@ -123,11 +124,17 @@ def test_media_type_is_checked() -> None:
         TrustedRoot.from_json(document)
 
 
-def test_authority_with_bad_certificate_is_refused() -> None:
+@pytest.mark.parametrize("version", [False, True], ids=["garbage", "unknown version"])
+def test_authority_with_bad_certificate_is_refused(version: bool) -> None:
+    public_good = json.loads(public_good_trusted_root_bytes())
+    der = base64.b64decode(
+        public_good["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"]
+    )
+    raw = base64.b64encode(with_invalid_version(der)).decode() if version else "AAAA"
     document = _document()
     document["certificateAuthorities"] = [
         {
-            "certChain": {"certificates": [{"rawBytes": "AAAA"}]},
+            "certChain": {"certificates": [{"rawBytes": raw}]},
             "validFor": {"start": "2025-01-01T00:00:00Z"},
         }
     ]

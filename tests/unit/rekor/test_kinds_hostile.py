@@ -28,6 +28,7 @@ from lacre.rekor.kinds import (
     index_keys_of,
     kind_of,
 )
+from tests.unit.x509.damaged import with_invalid_version
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 _NOW = dt.datetime.now(dt.UTC)
@@ -276,3 +277,35 @@ def test_deep_python_structures_are_refused() -> None:
     request["spec"]["data"] = deep
     with pytest.raises(InvalidInput, match=r"spec\.data: expected a JSON object, found array"):
         canonicalize_v1(request)
+
+
+_UNKNOWN_VERSION = with_invalid_version(DER)
+"""A certificate ``cryptography`` refuses with InvalidVersion, not ValueError."""
+
+
+@pytest.mark.parametrize(
+    ("material", "message"),
+    [
+        (_UNKNOWN_VERSION, "expected a PEM or DER certificate or public key, found neither"),
+        (
+            b"-----BEGIN CERTIFICATE-----\n"
+            + base64.encodebytes(_UNKNOWN_VERSION)
+            + b"-----END CERTIFICATE-----\n",
+            "106 is not a valid X509 version",
+        ),
+    ],
+    ids=["DER", "PEM"],
+)
+def test_a_v1_certificate_of_an_unknown_version_is_refused(material: bytes, message: str) -> None:
+    request = copy.deepcopy(V1_REQUESTS[0])
+    request["spec"]["signature"]["publicKey"]["content"] = b64(material)
+    with pytest.raises(InvalidInput, match=message):
+        canonicalize_v1(request)
+
+
+def test_a_v2_certificate_of_an_unknown_version_is_refused() -> None:
+    request = copy.deepcopy(V2_REQUESTS[0])
+    verifier = request["hashedRekordRequestV002"]["signature"]["verifier"]
+    verifier["x509Certificate"]["rawBytes"] = b64(_UNKNOWN_VERSION)
+    with pytest.raises(InvalidInput, match=r"not a DER X\.509 certificate: 106 is not a valid"):
+        canonicalize_v2(request)

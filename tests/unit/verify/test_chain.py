@@ -318,3 +318,22 @@ def test_a_ca_whose_extended_key_usage_leaves_out_code_signing_is_refused() -> N
     with pytest.raises(VerificationError, match="does not allow code signing") as refused:
         validator.verify(PathCertificate(leaf), [NOW + dt.timedelta(hours=1)])
     assert "1.3.6.1.5.5.7.3.8" in str(refused.value)  # the timeStamping it does allow
+
+
+def test_an_unreadable_issuer_name_is_reported_not_raised() -> None:
+    key = KEYS["p256"]()
+    issuer = certificate("ca", "ca", key)
+    good = certificate("leaf", "ca", key, key=KEYS["p256"]()).public_bytes(Encoding.DER)
+    name = CertificateLayout.read(good).issuer
+    common_name = bytes.fromhex("0603550403")  # the OID of the issuer's commonName ...
+    at = good.index(name) + name.index(common_name) + len(common_name)  # ... then its value
+    damaged = good[:at] + b"\x23" + good[at + 1 :]  # tagged as no string type is
+    leaf = x509.load_der_x509_certificate(damaged)  # cryptography reads names when asked
+    with pytest.raises(ValueError, match="issuer"):
+        _ = leaf.issuer
+    with pytest.raises(
+        VerificationError,
+        match=r"names differ: expected issuer CN=ca, found issuer an unreadable name \(an "
+        r"unexpected tag in issuer\)",
+    ):
+        check_issued_by(PathCertificate(leaf, damaged), issuer)

@@ -28,6 +28,7 @@ from tests.unit.verify.world import (
     message_bundle,
     statement,
 )
+from tests.unit.x509.damaged import with_invalid_version
 
 POLICY = AllOf(Identity(IDENTITY), Issuer(ISSUER))
 
@@ -161,6 +162,15 @@ def test_a_signing_certificate_key_cryptography_cannot_load_is_a_verification_er
     _fails(
         verifier, bundle, f"signing certificate key is unusable: certificate public key.*{reason}"
     )
+
+
+def test_a_signing_certificate_of_an_unknown_version_is_a_verification_error(
+    world: World, leaf: Leaf, verifier: Verifier
+) -> None:
+    bundle = message_bundle(world, leaf)
+    certificate = bundle["verificationMaterial"]["certificate"]
+    certificate["rawBytes"] = b64(with_invalid_version(base64.b64decode(certificate["rawBytes"])))
+    _fails(verifier, bundle, "is not a DER X.509 certificate: .*106 is not a valid X509 version")
 
 
 def test_flipped_body_fails_the_inclusion_promise(

@@ -15,6 +15,7 @@ from cryptography.x509.oid import NameOID
 from lacre.errors import InvalidInput
 from lacre.x509 import canonical_pem, is_ca, load_certificate, subject_identities
 from lacre.x509.certificates import FULCIO_USERNAME_OID, asn1_error, extension_map
+from tests.unit.x509.damaged import with_invalid_version
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 
@@ -177,3 +178,9 @@ def test_a_damaged_certificate_is_described_in_words(cut: int) -> None:
     damaged = der + b"\x00" if cut == -1 else der[:cut]
     with pytest.raises(InvalidInput, match=r"found (truncated data|data after the end)"):
         load_certificate(damaged)
+
+
+def test_a_certificate_of_an_unknown_version_is_refused_as_unreadable() -> None:
+    der = with_invalid_version(make().public_bytes(serialization.Encoding.DER))
+    with pytest.raises(InvalidInput, match="106 is not a valid X509 version"):
+        load_certificate(der)

@@ -19,6 +19,7 @@ from lacre.errors import InvalidInput, VerificationError
 from lacre.keys import KeyAlgorithm, PublicKey
 from lacre.rekor.kinds.common import located
 from lacre.x509 import canonical_pem, subject_identities
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE
 
 MAX_CHAIN = 10
 """Most certificates a PEM chain may hold (as Rekor v1)."""
@@ -84,7 +85,7 @@ def from_certificate_der(der: bytes, path: str) -> Material:
     """Material from one DER certificate (Rekor v2 ``x509Certificate.rawBytes``)."""
     try:
         cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except UNREADABLE_CERTIFICATE as exc:
         raise InvalidInput(f"{path}: not a DER X.509 certificate: {exc}") from exc
     return _from_certificates([cert], path)
 
@@ -102,7 +103,7 @@ def from_key(key: PublicKey) -> Material:
 def _from_der(data: bytes, path: str) -> Material:
     try:
         cert = x509.load_der_x509_certificate(data)
-    except ValueError:
+    except UNREADABLE_CERTIFICATE:
         try:
             return from_key(PublicKey.from_der(data))
         except InvalidInput as exc:
@@ -118,7 +119,7 @@ def _from_pem_chain(data: bytes, path: str) -> Material:
         raise InvalidInput(f"{path}: certificate chain too long", expected=f"<= {MAX_CHAIN}")
     try:
         certs = x509.load_pem_x509_certificates(data)
-    except ValueError as exc:
+    except UNREADABLE_CERTIFICATE as exc:
         raise InvalidInput(f"{path}: not a valid PEM certificate (chain): {exc}") from exc
     return _from_certificates(certs, path)
 
