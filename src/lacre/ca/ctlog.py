@@ -41,7 +41,7 @@ from lacre.transparency.ct import (
     timestamped_entry_leaf,
 )
 from lacre.transparency.ct_precert import POISON_OID, precert_tbs
-from lacre.x509.certificates import UNREADABLE_CERTIFICATE
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE, extension_map
 from lacre.x509.identity_cache import IdentityCache
 
 MAX_CHAIN = 10
@@ -230,5 +230,5 @@ def _check_issued(child: x509.Certificate, parent: x509.Certificate, position: i
 def _has_critical_poison(cert: x509.Certificate) -> bool:
     return any(
         extension.oid.dotted_string == POISON_OID and extension.critical
-        for extension in cert.extensions
+        for extension in extension_map(cert).values()
     )

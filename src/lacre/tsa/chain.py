@@ -23,12 +23,12 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from lacre.errors import ConfigError, InvalidInput
 from lacre.keys import PublicKey, Signer
 from lacre.x509.builders import certificate_builder, key_usage
-from lacre.x509.certificates import UNREADABLE_CERTIFICATE
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE, extension_map
 
 _HASHES: dict[str, hashes.SHA256 | hashes.SHA384 | hashes.SHA512] = {
     "sha256": hashes.SHA256(),
@@ -88,16 +88,20 @@ class TsaChain:
 
 def check_leaf(cert: x509.Certificate) -> None:
     """Raise :class:`ConfigError` unless ``cert`` follows the TSA leaf profile."""
-    extensions = cert.extensions
     try:
-        eku = extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-        usage = extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound as exc:
+        extensions = extension_map(cert)
+    except InvalidInput as exc:
+        raise ConfigError(f"TSA certificate: {exc}") from None
+    eku = extensions.get(ExtensionOID.EXTENDED_KEY_USAGE)
+    key_usage = extensions.get(ExtensionOID.KEY_USAGE)
+    if eku is None or key_usage is None:
         raise ConfigError(
             "TSA certificate lacks a required extension",
             expected="keyUsage and extendedKeyUsage",
-            found=str(exc),
-        ) from None
+            found=f"no {'extendedKeyUsage' if eku is None else 'keyUsage'}",
+        )
+    usage = key_usage.value
+    assert isinstance(eku.value, x509.ExtendedKeyUsage) and isinstance(usage, x509.KeyUsage)
     if not eku.critical or list(eku.value) != [ExtendedKeyUsageOID.TIME_STAMPING]:
         raise ConfigError(
             "TSA certificate has the wrong extended key usage",

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+from cryptography.x509.oid import ExtensionOID
 
 from lacre import der
 from lacre.errors import InvalidInput
@@ -109,12 +110,9 @@ def subject_identities(cert: x509.Certificate) -> list[str]:
     ``otherName`` username (when it is a simple ``UTF8String``). A certificate
     without the extension has no identities; a malformed extension is refused.
     """
-    try:
-        extension = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
+    extension = extension_map(cert).get(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    if extension is None or not isinstance(extension.value, x509.SubjectAlternativeName):
         return []
-    except ValueError as exc:
-        raise InvalidInput(f"certificate extensions are malformed: {exc}") from exc
     identities: list[str] = []
     for name in extension.value:
         identity = _identity(name)
@@ -125,13 +123,12 @@ def subject_identities(cert: x509.Certificate) -> list[str]:
 
 def is_ca(cert: x509.Certificate) -> bool:
     """Return whether ``cert`` has BasicConstraints with ``cA`` set."""
-    try:
-        extension = cert.extensions.get_extension_for_class(x509.BasicConstraints)
-    except x509.ExtensionNotFound:
-        return False
-    except ValueError as exc:
-        raise InvalidInput(f"certificate extensions are malformed: {exc}") from exc
-    return extension.value.ca
+    extension = extension_map(cert).get(ExtensionOID.BASIC_CONSTRAINTS)
+    return (
+        extension is not None
+        and isinstance(extension.value, x509.BasicConstraints)
+        and extension.value.ca
+    )
 
 
 def _identity(name: x509.GeneralName) -> str | None:

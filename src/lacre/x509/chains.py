@@ -7,9 +7,10 @@ import datetime as dt
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import ExtensionOID
 
 from lacre.errors import InvalidInput
-from lacre.x509.certificates import UNREADABLE_CERTIFICATE
+from lacre.x509.certificates import UNREADABLE_CERTIFICATE, extension_map
 from lacre.x509.profile import CaChain
 
 MAX_CHAIN_PEM_BYTES = 64 * 1024
@@ -54,11 +55,9 @@ def chain_pem(chain: CaChain) -> bytes:
 
 
 def _check_ca(certificate: x509.Certificate, where: str, now: dt.datetime) -> None:
-    try:
-        constraints = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
-    except x509.ExtensionNotFound:
-        constraints = None
-    if constraints is None or not constraints.ca:
+    extension = extension_map(certificate).get(ExtensionOID.BASIC_CONSTRAINTS)
+    constraints = None if extension is None else extension.value
+    if not isinstance(constraints, x509.BasicConstraints) or not constraints.ca:
         raise InvalidInput(f"{where} is not a CA certificate", expected="basicConstraints CA:TRUE")
     start, end = certificate.not_valid_before_utc, certificate.not_valid_after_utc
     if not start <= now <= end:

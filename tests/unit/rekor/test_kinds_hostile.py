@@ -28,7 +28,7 @@ from lacre.rekor.kinds import (
     index_keys_of,
     kind_of,
 )
-from tests.unit.x509.damaged import with_invalid_version
+from tests.unit.x509.damaged import with_invalid_version, with_two_sans
 
 KEY = ec.generate_private_key(ec.SECP256R1())
 _NOW = dt.datetime.now(dt.UTC)
@@ -279,6 +279,12 @@ def test_deep_python_structures_are_refused() -> None:
         canonicalize_v1(request)
 
 
+def _pem(der: bytes) -> bytes:
+    return (
+        b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+    )
+
+
 _UNKNOWN_VERSION = with_invalid_version(DER)
 """A certificate ``cryptography`` refuses with InvalidVersion, not ValueError."""
 
@@ -287,12 +293,7 @@ _UNKNOWN_VERSION = with_invalid_version(DER)
     ("material", "message"),
     [
         (_UNKNOWN_VERSION, "expected a PEM or DER certificate or public key, found neither"),
-        (
-            b"-----BEGIN CERTIFICATE-----\n"
-            + base64.encodebytes(_UNKNOWN_VERSION)
-            + b"-----END CERTIFICATE-----\n",
-            "106 is not a valid X509 version",
-        ),
+        (_pem(_UNKNOWN_VERSION), "106 is not a valid X509 version"),
     ],
     ids=["DER", "PEM"],
 )
@@ -309,3 +310,27 @@ def test_a_v2_certificate_of_an_unknown_version_is_refused() -> None:
     verifier["x509Certificate"]["rawBytes"] = b64(_UNKNOWN_VERSION)
     with pytest.raises(InvalidInput, match=r"not a DER X\.509 certificate: 106 is not a valid"):
         canonicalize_v2(request)
+
+
+def test_a_v1_certificate_with_two_san_extensions_is_refused() -> None:
+    names = [x509.RFC822Name("x@example.com")]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_NAME)
+        .issuer_name(_NAME)
+        .public_key(KEY.public_key())
+        .serial_number(2)
+        .not_valid_before(_NOW)
+        .not_valid_after(_NOW + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.IssuerAlternativeName(names), critical=False)
+        .sign(KEY, hashes.SHA256())
+    )
+    der = with_two_sans(cert.public_bytes(serialization.Encoding.DER))
+    pem = (
+        b"-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(der) + b"-----END CERTIFICATE-----\n"
+    )
+    request = copy.deepcopy(V1_REQUESTS[0])
+    request["spec"]["signature"]["publicKey"]["content"] = b64(pem)
+    with pytest.raises(InvalidInput, match="certificate extensions are malformed: Duplicate"):
+        canonicalize_v1(request)

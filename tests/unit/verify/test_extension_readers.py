@@ -19,10 +19,9 @@ from lacre.verify.sct import verify_embedded_scts
 from lacre.verify.tsa import TrustedTsa
 from lacre.x509.certificates import extension_map
 from lacre.x509.fulcio import FulcioClaims
+from tests.unit.x509.damaged import with_two_sans
 
 _KEY = ec.generate_private_key(ec.SECP256R1())
-_SAN_OID_DER = b"\x06\x03\x55\x1d\x11"
-_ISSUER_ALT_NAME_OID_DER = b"\x06\x03\x55\x1d\x12"
 
 
 def _certificate(*extensions: x509.ExtensionType) -> x509.Certificate:
@@ -48,11 +47,12 @@ def _malformed() -> x509.Certificate:
 
 
 def _repeated() -> x509.Certificate:
-    """Two SAN extensions: the issuer alternative name's OID rewritten (the signature breaks)."""
+    """Two SAN extensions."""
     names = [x509.RFC822Name("a@example.com")]
     cert = _certificate(x509.SubjectAlternativeName(names), x509.IssuerAlternativeName(names))
-    der = cert.public_bytes(serialization.Encoding.DER)
-    return x509.load_der_x509_certificate(der.replace(_ISSUER_ALT_NAME_OID_DER, _SAN_OID_DER))
+    return x509.load_der_x509_certificate(
+        with_two_sans(cert.public_bytes(serialization.Encoding.DER))
+    )
 
 
 BAD = pytest.mark.parametrize(

@@ -10,3 +10,17 @@ def with_invalid_version(der: bytes) -> bytes:
     """``der`` with its version field made 106, which ``cryptography`` raises InvalidVersion for."""
     at = der.index(_VERSION_3) + len(_VERSION_3) - 1
     return der[:at] + b"\x6a" + der[at + 1 :]
+
+
+_SAN_OID = bytes.fromhex("0603551d11")
+_ISSUER_ALT_NAME_OID = bytes.fromhex("0603551d12")
+
+
+def with_two_sans(der: bytes) -> bytes:
+    """``der`` with its issuerAltName extension renamed subjectAltName: two SAN extensions.
+
+    Its signature no longer verifies; ``cryptography`` raises DuplicateExtension, not
+    ValueError, when its extensions are read.
+    """
+    assert _ISSUER_ALT_NAME_OID in der, "needs an issuerAltName extension to rename"
+    return der.replace(_ISSUER_ALT_NAME_OID, _SAN_OID)
