@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -14,7 +13,6 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
-from cryptography.x509.oid import NameOID
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,22 +26,12 @@ from lacre.rekor.kinds import (
     index_keys_of,
     kind_of,
 )
+from tests.unit.x509.builders import self_signed
 from tests.unit.x509.damaged import with_invalid_version, with_two_sans
 
 KEY = ec.generate_private_key(ec.SECP256R1())
-_NOW = dt.datetime.now(dt.UTC)
-_NAME = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hostile")])
-CERT = (
-    x509.CertificateBuilder()
-    .subject_name(_NAME)
-    .issuer_name(_NAME)
-    .public_key(KEY.public_key())
-    .serial_number(1)
-    .not_valid_before(_NOW)
-    .not_valid_after(_NOW + dt.timedelta(days=1))
-    .add_extension(x509.SubjectAlternativeName([x509.RFC822Name("x@example.com")]), critical=False)
-    .sign(KEY, hashes.SHA256())
-)
+_SANS = [x509.RFC822Name("x@example.com")]
+CERT = self_signed(KEY, x509.SubjectAlternativeName(_SANS), name="hostile")
 PEM = CERT.public_bytes(serialization.Encoding.PEM)
 DER = CERT.public_bytes(serialization.Encoding.DER)
 DIGEST = hashlib.sha256(b"artifact").digest()
@@ -313,18 +301,8 @@ def test_a_v2_certificate_of_an_unknown_version_is_refused() -> None:
 
 
 def test_a_v1_certificate_with_two_san_extensions_is_refused() -> None:
-    names = [x509.RFC822Name("x@example.com")]
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_NAME)
-        .issuer_name(_NAME)
-        .public_key(KEY.public_key())
-        .serial_number(2)
-        .not_valid_before(_NOW)
-        .not_valid_after(_NOW + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.IssuerAlternativeName(names), critical=False)
-        .sign(KEY, hashes.SHA256())
+    cert = self_signed(
+        KEY, x509.SubjectAlternativeName(_SANS), x509.IssuerAlternativeName(_SANS), name="hostile"
     )
     der = with_two_sans(cert.public_bytes(serialization.Encoding.DER))
     pem = (

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from lacre.errors import InvalidInput, VerificationError
 from lacre.verify.chain import check_leaf_profile
@@ -19,26 +17,14 @@ from lacre.verify.sct import verify_embedded_scts
 from lacre.verify.tsa import TrustedTsa
 from lacre.x509.certificates import extension_map
 from lacre.x509.fulcio import FulcioClaims
+from tests.unit.x509.builders import self_signed
 from tests.unit.x509.damaged import with_two_sans
 
 _KEY = ec.generate_private_key(ec.SECP256R1())
 
 
 def _certificate(*extensions: x509.ExtensionType) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
-    now = dt.datetime.now(dt.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(_KEY.public_key())
-        .serial_number(1)
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(hours=1))
-    )
-    for extension in extensions:
-        builder = builder.add_extension(extension, critical=False)
-    return builder.sign(_KEY, hashes.SHA256())
+    return self_signed(_KEY, *extensions)
 
 
 def _malformed() -> x509.Certificate:
