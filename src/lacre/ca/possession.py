@@ -92,7 +92,7 @@ def key_from_csr(data: bytes) -> PublicKey:
             else x509.load_der_x509_csr(data)
         )
         raw = csr.public_key()
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
         raise InvalidInput(
             f"certificateSigningRequest is not a usable PKCS#10 request: {exc}"
         ) from exc

@@ -116,6 +116,26 @@ def test_a_csr_with_a_broken_signature_says_so() -> None:
         key_from_csr(bytes(der))
 
 
+def test_a_csr_of_an_unknown_version_is_refused() -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .sign(key, hashes.SHA256())
+    )
+    der = csr.public_bytes(serialization.Encoding.DER)
+    version = der.index(bytes.fromhex("020100"))  # the first field: INTEGER 0 (v1)
+    damaged = der[:version] + bytes.fromhex("020105") + der[version + 3 :]
+    for data in (
+        damaged,
+        b"-----BEGIN CERTIFICATE REQUEST-----\n"
+        + base64.encodebytes(damaged)
+        + b"-----END CERTIFICATE REQUEST-----\n",
+    ):
+        with pytest.raises(InvalidInput, match="not a usable PKCS#10 request: 5 is not a valid"):
+            key_from_csr(data)
+
+
 def test_parsing_a_request_does_not_parse_its_key_yet() -> None:
     body = {
         "publicKeyRequest": {
