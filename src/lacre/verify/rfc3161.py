@@ -178,7 +178,7 @@ def _check_crls(crls: bytes | None) -> None:
     for encoding, _ in der.elements(crls or b"", SEQUENCE, "crls"):
         try:
             x509.load_der_x509_crl(encoding)
-        except ValueError as exc:
+        except (ValueError, x509.InvalidVersion) as exc:
             raise VerificationError(f"timestamp token CRL is malformed: {exc}") from None
 
 

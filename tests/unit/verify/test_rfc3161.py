@@ -18,7 +18,7 @@ import rfc3161_client
 from asn1crypto import cms, tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import dsa, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
@@ -29,7 +29,7 @@ from lacre.errors import VerificationError
 from lacre.keys import KeyAlgorithm, generate_signer
 from lacre.tsa import TimestampAuthority
 from lacre.tsa.chain import sign_certificate
-from lacre.verify.rfc3161 import parse_response
+from lacre.verify.rfc3161 import _check_crls, parse_response
 from lacre.verify.tsa import TrustedTsa
 from tests.unit.tsa.support import NOW, Tsa, make_request, make_tsa
 
@@ -355,6 +355,22 @@ def test_certificates_stored_as_crls_are_refused(tsa: Tsa, der: bytes) -> None:
     tampered = der[:at] + b"\xa1" + der[at + 1 :]
     assert "timestamp token CRL is malformed" in refused(tsa, tampered)
     assert not reference_accepts(tsa, tampered)
+
+
+def test_a_crl_of_an_unknown_version_is_refused(tsa: Tsa) -> None:
+    now = dt.datetime.now(dt.UTC)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(tsa.chain.certificates[0].subject)
+        .last_update(now)
+        .next_update(now + dt.timedelta(days=1))
+        .sign(ec.generate_private_key(ec.SECP256R1()), hashes.SHA256())
+        .public_bytes(Encoding.DER)
+    )
+    version = crl.index(bytes.fromhex("020101"))  # INTEGER 1: a v2 CRL
+    damaged = crl[:version] + bytes.fromhex("020105") + crl[version + 3 :]
+    with pytest.raises(VerificationError, match="CRL is malformed: 5 is not a valid CRL version"):
+        _check_crls(damaged)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
