@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,24 @@ class TrustClient:
         self._fetcher = fetcher
 
     def bootstrap(self, root: bytes) -> TrustMaterial:
-        """Trust ``root`` (a self-signed TUF ``root.json``) for this URL, then update."""
-        self.cache.reset()
-        return self._run(root)
+        """Trust ``root`` (a self-signed TUF ``root.json``) for this URL, then update.
+
+        A bootstrap that fails (a wrong root, an unreachable repository) leaves the
+        cache as it was, so a working pin is never lost to a mistake.
+        """
+        kept = self.cache.path.with_name(f"{self.cache.path.name}.before-bootstrap")
+        shutil.rmtree(kept, ignore_errors=True)
+        if self.cache.path.exists():
+            self.cache.path.rename(kept)
+        try:
+            material = self._run(root)
+        except BaseException:
+            self.cache.reset()
+            if kept.exists():
+                kept.rename(self.cache.path)
+            raise
+        shutil.rmtree(kept, ignore_errors=True)
+        return material
 
     def update(self) -> TrustMaterial:
         """Update from the repository, following root rotations; refuse any attack."""

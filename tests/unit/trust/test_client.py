@@ -83,6 +83,21 @@ def test_bootstrap_refuses_a_root_not_signed_by_itself(tmp_path: Path) -> None:
         _client(tmp_path, MemoryFetcher(repository.files())).bootstrap(json.dumps(raw).encode())
 
 
+def test_a_failed_bootstrap_keeps_the_cache_it_found(tmp_path: Path) -> None:
+    repository, _ = make_repository()
+    fetcher = MemoryFetcher(repository.files())
+    _client(tmp_path, fetcher).bootstrap(repository.roots[0].raw)
+    other, _ = make_repository()
+    with pytest.raises(VerificationError):
+        _client(tmp_path, fetcher).bootstrap(other.roots[0].raw)  # not this repository's root
+    with pytest.raises(VerificationError):
+        _client(tmp_path, fetcher).bootstrap(b"not json")
+    assert _client(tmp_path, fetcher).cached().trusted_root == trusted_root_bytes()
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        _client(tmp_path, fetcher).cache.path.name
+    ]
+
+
 def test_rollback_is_refused(tmp_path: Path) -> None:
     repository, _ = make_repository()
     old_files = repository.files()
